@@ -1,0 +1,110 @@
+/*
+ * cfg: the configuration model, its defaults, and the config file.
+ *
+ * One table (cfg_settings) names every setting once: its file section and
+ * key, environment variable and flag. Every value, whatever its source, goes
+ * through cfg_set(), which parses and validates it and records where it came
+ * from; a later source overrides an earlier one (defaults < file < env <
+ * flags: the front calls them in that order). Reading the environment and
+ * FLUX_*_FILE secrets is the front's job (entrypoint/env.c); this module
+ * reads the config file with inih.
+ * struct flux_config owns all its strings; cfg_release() frees them.
+ * May depend on err, log, sb, xalloc, url, inih and libc.
+ */
+#ifndef FLUX_CFG_H
+#define FLUX_CFG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "log.h"
+#include "sb.h"
+
+enum cfg_key {
+	CFG_BACKEND = 0,
+	CFG_MIGRATION_DIRECTORY,
+	CFG_LOG_LEVEL,
+	CFG_APPLY_REPEATABLE_ON_UNDO,
+	CFG_MIGRATIONS_SCHEMA,
+	CFG_MIGRATIONS_TABLE,
+	CFG_MIGRATIONS_LOCK_ID,
+	CFG_DATABASE_URL,
+	CFG_WAIT_TIMEOUT,
+	CFG_LOCK_TIMEOUT,
+	CFG_LOG_FORMAT,
+	CFG_AUTO_APPROVE,
+	CFG_NKEYS
+};
+
+enum cfg_source { CFG_SRC_DEFAULT = 0, CFG_SRC_FILE, CFG_SRC_ENV, CFG_SRC_FLAG };
+
+struct cfg_setting {
+	enum cfg_key key;
+	const char *name;     /* shown by `flux config` */
+	const char *section;  /* file section, NULL if not settable in a file */
+	const char *file_key; /* file key, NULL if not settable in a file */
+	const char *env;      /* environment variable, NULL if none */
+	const char *flag;     /* long flag with dashes, NULL if none */
+	bool secret;          /* redact when printed */
+	const char *accepted; /* human text of accepted values, for errors */
+};
+
+extern const struct cfg_setting cfg_settings[CFG_NKEYS];
+
+struct flux_config {
+	char *backend;
+	char *migration_directory;
+	enum log_level log_level;
+	bool apply_repeatable_on_undo;
+	char *migrations_schema;
+	char *migrations_table;
+	int64_t migrations_lock_id;
+	char *database_url; /* normalised (no +driver), NULL: libpq PG* vars */
+	long wait_timeout_ms;
+	long lock_timeout_ms; /* 0: wait for ever */
+	enum log_format log_format;
+	bool auto_approve;
+
+	char *config_path; /* the config file read, or NULL */
+	enum cfg_source source[CFG_NKEYS];
+	char *where[CFG_NKEYS]; /* "flux.ini:3", "FLUX_LOG_LEVEL", "--log-level" */
+};
+
+/* Fill in the built-in defaults. */
+void cfg_init(struct flux_config *cfg);
+void cfg_release(struct flux_config *cfg);
+
+/*
+ * Parse and store one value. `where` names its origin for messages
+ * ("flux.ini:3", "FLUX_WAIT_TIMEOUT", "--wait-timeout"). A bad value is
+ * FLUX_EXIT_USAGE for CFG_SRC_FLAG and FLUX_EXIT_CONFIG otherwise; the
+ * message names where, the key, the value and the accepted values.
+ */
+int cfg_set(struct flux_config *cfg, enum cfg_key key, const char *value,
+	    enum cfg_source source, const char *where, struct flux_err *err);
+
+/*
+ * Choose the config file: explicit (--config) else env_path ($FLUX_CONFIG)
+ * else ./flux.ini else ./flux.toml. An explicit or env path that does not
+ * exist is FLUX_EXIT_CONFIG. *path is NULL when no file applies. Warns when
+ * both flux.ini and flux.toml exist.
+ */
+int cfg_locate(const char *explicit_path, const char *env_path, char **path,
+	       struct flux_err *err);
+
+/* Read a config file with inih; unknown sections/keys warn. */
+int cfg_load_file(struct flux_config *cfg, const char *path, struct flux_err *err);
+
+/* The value as `flux config` shows it, secrets redacted. */
+void cfg_format_value(const struct flux_config *cfg, enum cfg_key key, struct sb *out);
+
+/* Durations: "500ms", "30s", "2m", bare seconds. -1 on a bad value. */
+long cfg_parse_duration_ms(const char *s);
+
+/* ^[A-Za-z_][A-Za-z0-9_]{0,62}$ */
+bool cfg_valid_identifier(const char *s);
+
+const char *cfg_source_name(enum cfg_source source);
+
+#endif
