@@ -24,6 +24,14 @@ bool url_looks_like(const char *s);
  */
 int url_normalise(const char *in, char **out, struct flux_err *err);
 
+/*
+ * As url_normalise(), the message also naming where the value came from:
+ * `invalid database URL '...' in FLUX_DATABASE_URL: <reason>`. where may
+ * be NULL.
+ */
+int url_normalise_from(const char *in, const char *where, char **out,
+		       struct flux_err *err);
+
 /* A copy with any password replaced by "***". Never fails. */
 char *url_redact(const char *in);
 

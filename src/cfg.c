@@ -1,0 +1,736 @@
+#include "cfg.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <ini.h>
+
+#include "url.h"
+#include "xalloc.h"
+
+#define IDENTIFIER_TEXT \
+	"an identifier: a letter or '_', then up to 62 letters, digits or '_'"
+
+const struct cfg_setting cfg_settings[CFG_NKEYS] = {
+	[CFG_BACKEND] = { CFG_BACKEND, "backend", "flux", "backend",
+		"FLUX_BACKEND", NULL, false, "postgres" },
+	[CFG_MIGRATION_DIRECTORY] = { CFG_MIGRATION_DIRECTORY,
+		"migration_directory", "flux", "migration_directory",
+		"FLUX_MIGRATION_DIRECTORY", "--migration-directory", false,
+		"a directory path" },
+	[CFG_LOG_LEVEL] = { CFG_LOG_LEVEL, "log_level", "flux", "log_level",
+		"FLUX_LOG_LEVEL", "--log-level", false,
+		"debug, info, warning, error" },
+	[CFG_APPLY_REPEATABLE_ON_UNDO] = { CFG_APPLY_REPEATABLE_ON_UNDO,
+		"apply_repeatable_on_undo", "flux", "apply_repeatable_on_undo",
+		"FLUX_APPLY_REPEATABLE_ON_UNDO", NULL, false, "true, false" },
+	[CFG_MIGRATIONS_SCHEMA] = { CFG_MIGRATIONS_SCHEMA, "migrations_schema",
+		"backend", "migrations_schema", "FLUX_MIGRATIONS_SCHEMA", NULL,
+		false, IDENTIFIER_TEXT },
+	[CFG_MIGRATIONS_TABLE] = { CFG_MIGRATIONS_TABLE, "migrations_table",
+		"backend", "migrations_table", "FLUX_MIGRATIONS_TABLE", NULL,
+		false, IDENTIFIER_TEXT },
+	[CFG_MIGRATIONS_LOCK_ID] = { CFG_MIGRATIONS_LOCK_ID,
+		"migrations_lock_id", "backend", "migrations_lock_id",
+		"FLUX_MIGRATIONS_LOCK_ID", NULL, false, "an integer (int64)" },
+	[CFG_DATABASE_URL] = { CFG_DATABASE_URL, "database_url", NULL, NULL,
+		"FLUX_DATABASE_URL", "--database-url", true,
+		"a libpq URI or key=value string" },
+	[CFG_WAIT_TIMEOUT] = { CFG_WAIT_TIMEOUT, "wait_timeout", NULL, NULL,
+		"FLUX_WAIT_TIMEOUT", "--wait-timeout", false,
+		"a duration: 500ms, 30s, 2m or seconds" },
+	[CFG_LOCK_TIMEOUT] = { CFG_LOCK_TIMEOUT, "lock_timeout", NULL, NULL,
+		"FLUX_LOCK_TIMEOUT", "--lock-timeout", false,
+		"a duration: 500ms, 30s, 2m or seconds" },
+	[CFG_LOG_FORMAT] = { CFG_LOG_FORMAT, "log_format", NULL, NULL,
+		"FLUX_LOG_FORMAT", "--log-format", false, "text, json" },
+	[CFG_AUTO_APPROVE] = { CFG_AUTO_APPROVE, "auto_approve", NULL, NULL,
+		"FLUX_AUTO_APPROVE", "--auto-approve", false, "true, false" },
+};
+
+/* Longest value quoted back in a message: a secrets file may be 64 KiB. */
+#define QUOTE_MAX 100
+
+/* Config files are a few lines; anything bigger is not one. */
+#define FILE_MAX (1024 * 1024)
+
+static void set_origin(struct flux_config *cfg, enum cfg_key key,
+		       enum cfg_source source, const char *where)
+{
+	free(cfg->where[key]);
+	cfg->where[key] = xstrdup(where ? where : cfg_source_name(source));
+	cfg->source[key] = source;
+}
+
+void cfg_init(struct flux_config *cfg)
+{
+	int i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->backend = xstrdup("postgres");
+	cfg->migration_directory = xstrdup("migrations");
+	cfg->log_level = LOG_INFO;
+	cfg->apply_repeatable_on_undo = true;
+	cfg->migrations_schema = xstrdup("public");
+	cfg->migrations_table = xstrdup("_flux_migrations");
+	cfg->migrations_lock_id = 3589;
+	cfg->database_url = NULL;
+	cfg->wait_timeout_ms = 60000;
+	cfg->lock_timeout_ms = 0;
+	cfg->log_format = LOG_TEXT;
+	cfg->auto_approve = false;
+	cfg->config_path = NULL;
+	for (i = 0; i < CFG_NKEYS; i++)
+		set_origin(cfg, (enum cfg_key)i, CFG_SRC_DEFAULT, "default");
+}
+
+void cfg_release(struct flux_config *cfg)
+{
+	int i;
+
+	if (!cfg)
+		return;
+	free(cfg->backend);
+	free(cfg->migration_directory);
+	free(cfg->migrations_schema);
+	free(cfg->migrations_table);
+	free(cfg->database_url);
+	free(cfg->config_path);
+	for (i = 0; i < CFG_NKEYS; i++)
+		free(cfg->where[i]);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+const char *cfg_source_name(enum cfg_source source)
+{
+	switch (source) {
+	case CFG_SRC_DEFAULT: return "default";
+	case CFG_SRC_FILE: return "file";
+	case CFG_SRC_ENV: return "env";
+	case CFG_SRC_FLAG: return "flag";
+	}
+	return "default";
+}
+
+static int ascii_lower(int c)
+{
+	return (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c;
+}
+
+static int ascii_casecmp(const char *a, const char *b)
+{
+	while (*a && ascii_lower((unsigned char)*a) == ascii_lower((unsigned char)*b)) {
+		a++;
+		b++;
+	}
+	return ascii_lower((unsigned char)*a) - ascii_lower((unsigned char)*b);
+}
+
+bool cfg_valid_identifier(const char *s)
+{
+	size_t i;
+
+	if (!s)
+		return false;
+	for (i = 0; s[i]; i++) {
+		unsigned char c = (unsigned char)s[i];
+		bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			      c == '_';
+
+		if (i >= 63 || !(letter || (i > 0 && c >= '0' && c <= '9')))
+			return false;
+	}
+	return i > 0;
+}
+
+long cfg_parse_duration_ms(const char *s)
+{
+	long n = 0, mult;
+	const char *p = s;
+
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (n > (LONG_MAX - (*p - '0')) / 10)
+			return -1;
+		n = n * 10 + (*p - '0');
+	}
+	if (strcmp(p, "ms") == 0)
+		mult = 1;
+	else if (strcmp(p, "s") == 0 || *p == '\0')
+		mult = 1000;
+	else if (strcmp(p, "m") == 0)
+		mult = 60000;
+	else
+		return -1;
+	if (n > LONG_MAX / mult)
+		return -1;
+	return n * mult;
+}
+
+/*
+ * A TOML integer: optional sign, decimal digits, '_' allowed between
+ * digits. The whole int64 range; anything else (spaces, 0x, overflow) fails.
+ */
+static int parse_int64(const char *s, int64_t *out)
+{
+	char buf[64], *end;
+	size_t i, o = 0;
+	long long v;
+
+	for (i = 0; s[i]; i++) {
+		if (s[i] == '_') {
+			if (i == 0 || s[i - 1] < '0' || s[i - 1] > '9' ||
+			    s[i + 1] < '0' || s[i + 1] > '9')
+				return -1;
+			continue;
+		}
+		if (o >= sizeof(buf) - 1)
+			return -1;
+		buf[o++] = s[i];
+	}
+	buf[o] = '\0';
+	i = (buf[0] == '+' || buf[0] == '-') ? 1 : 0;
+	if (buf[i] < '0' || buf[i] > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(buf, &end, 10);
+	if (errno == ERANGE || *end != '\0')
+		return -1;
+	*out = (int64_t)v;
+	return 0;
+}
+
+/*
+ * Booleans are TOML's true/false. Case is ignored so that environment
+ * values like FLUX_AUTO_APPROVE=TRUE work; 1/0 and yes/no are not taken,
+ * since flux-migrations would not read them from the file either.
+ */
+static int parse_bool(const char *s, bool *out)
+{
+	if (ascii_casecmp(s, "true") == 0)
+		*out = true;
+	else if (ascii_casecmp(s, "false") == 0)
+		*out = false;
+	else
+		return -1;
+	return 0;
+}
+
+static int parse_log_level(const char *s, enum log_level *out)
+{
+	static const enum log_level levels[] = { LOG_DEBUG, LOG_INFO, LOG_WARNING,
+		LOG_ERROR };
+	size_t i;
+
+	/* Case is ignored: flux-migrations writes Python's "INFO". */
+	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+		if (ascii_casecmp(s, log_level_name(levels[i])) == 0) {
+			*out = levels[i];
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* A value quoted for a message: control bytes escaped, long ones cut. */
+static void add_quoted_value(struct sb *sb, const char *value)
+{
+	size_t i;
+
+	sb_addch(sb, '\'');
+	for (i = 0; value[i] && i < QUOTE_MAX; i++) {
+		unsigned char c = (unsigned char)value[i];
+
+		if (c < 0x20 || c == 0x7f)
+			sb_addf(sb, "\\x%02x", c);
+		else
+			sb_addch(sb, c);
+	}
+	if (value[i])
+		sb_adds(sb, "...");
+	sb_addch(sb, '\'');
+}
+
+static int bad_value(enum cfg_key key, const char *value, enum cfg_source source,
+		     const char *where, struct flux_err *err)
+{
+	const struct cfg_setting *s = &cfg_settings[key];
+	struct sb msg = SB_INIT;
+	bool one_of = key == CFG_BACKEND || key == CFG_LOG_LEVEL ||
+		      key == CFG_LOG_FORMAT || key == CFG_APPLY_REPEATABLE_ON_UNDO ||
+		      key == CFG_AUTO_APPROVE;
+
+	sb_addf(&msg, "invalid %s ", s->name);
+	if (s->secret) {
+		char *redacted = url_redact(value);
+
+		add_quoted_value(&msg, redacted);
+		free(redacted);
+	} else {
+		add_quoted_value(&msg, value);
+	}
+	sb_addf(&msg, " in %s: expected %s%s", where, one_of ? "one of " : "",
+		s->accepted);
+	err_set(err, source == CFG_SRC_FLAG ? FLUX_EXIT_USAGE : FLUX_EXIT_CONFIG,
+		"%s", msg.buf);
+	sb_release(&msg);
+	return -1;
+}
+
+int cfg_set(struct flux_config *cfg, enum cfg_key key, const char *value,
+	    enum cfg_source source, const char *where, struct flux_err *err)
+{
+	enum log_level level;
+	int64_t i64;
+	long ms;
+	bool b;
+	char *url;
+
+	if (!where)
+		where = cfg_source_name(source);
+	if ((int)key < 0 || key >= CFG_NKEYS || !value)
+		return err_set(err, FLUX_EXIT_CONFIG, "invalid setting in %s", where);
+
+	switch (key) {
+	case CFG_BACKEND:
+		if (ascii_casecmp(value, "postgres") != 0)
+			return bad_value(key, value, source, where, err);
+		free(cfg->backend);
+		cfg->backend = xstrdup("postgres");
+		break;
+	case CFG_MIGRATION_DIRECTORY:
+		if (!*value)
+			return bad_value(key, value, source, where, err);
+		free(cfg->migration_directory);
+		cfg->migration_directory = xstrdup(value);
+		break;
+	case CFG_LOG_LEVEL:
+		if (parse_log_level(value, &level) < 0)
+			return bad_value(key, value, source, where, err);
+		cfg->log_level = level;
+		break;
+	case CFG_APPLY_REPEATABLE_ON_UNDO:
+	case CFG_AUTO_APPROVE:
+		if (parse_bool(value, &b) < 0)
+			return bad_value(key, value, source, where, err);
+		if (key == CFG_AUTO_APPROVE)
+			cfg->auto_approve = b;
+		else
+			cfg->apply_repeatable_on_undo = b;
+		break;
+	case CFG_MIGRATIONS_SCHEMA:
+	case CFG_MIGRATIONS_TABLE:
+		if (!cfg_valid_identifier(value))
+			return bad_value(key, value, source, where, err);
+		if (key == CFG_MIGRATIONS_SCHEMA) {
+			free(cfg->migrations_schema);
+			cfg->migrations_schema = xstrdup(value);
+		} else {
+			free(cfg->migrations_table);
+			cfg->migrations_table = xstrdup(value);
+		}
+		break;
+	case CFG_MIGRATIONS_LOCK_ID:
+		if (parse_int64(value, &i64) < 0)
+			return bad_value(key, value, source, where, err);
+		cfg->migrations_lock_id = i64;
+		break;
+	case CFG_DATABASE_URL:
+		/*
+		 * An empty URL is refused rather than taken as "use PG*":
+		 * `--database-url "$UNSET"` should not quietly connect
+		 * elsewhere. A URL libpq cannot parse is exit 3 whatever its
+		 * source, flags included (SPEC section 4).
+		 */
+		if (!*value)
+			return err_set(err, FLUX_EXIT_CONFIG,
+				       "invalid database URL '' in %s: expected %s",
+				       where, cfg_settings[key].accepted);
+		if (url_normalise_from(value, where, &url, err) < 0)
+			return -1;
+		free(cfg->database_url);
+		cfg->database_url = url;
+		break;
+	case CFG_WAIT_TIMEOUT:
+	case CFG_LOCK_TIMEOUT:
+		ms = cfg_parse_duration_ms(value);
+		if (ms < 0)
+			return bad_value(key, value, source, where, err);
+		if (key == CFG_WAIT_TIMEOUT)
+			cfg->wait_timeout_ms = ms;
+		else
+			cfg->lock_timeout_ms = ms;
+		break;
+	case CFG_LOG_FORMAT:
+		if (ascii_casecmp(value, "text") == 0)
+			cfg->log_format = LOG_TEXT;
+		else if (ascii_casecmp(value, "json") == 0)
+			cfg->log_format = LOG_JSON;
+		else
+			return bad_value(key, value, source, where, err);
+		break;
+	case CFG_NKEYS:
+		break;
+	}
+	set_origin(cfg, key, source, where);
+	return 0;
+}
+
+static int file_exists(const char *path)
+{
+	struct stat st;
+
+	/* Anything but "not there" counts, so that reading it reports why. */
+	return stat(path, &st) == 0 || (errno != ENOENT && errno != ENOTDIR);
+}
+
+int cfg_locate(const char *explicit_path, const char *env_path, char **path,
+	       struct flux_err *err)
+{
+	const char *chosen = NULL, *from = NULL;
+	struct stat st;
+	int ini, toml;
+
+	*path = NULL;
+	if (explicit_path) {
+		chosen = explicit_path;
+		from = "--config";
+	} else if (env_path && *env_path) {
+		chosen = env_path;
+		from = "FLUX_CONFIG";
+	}
+	if (chosen) {
+		if (stat(chosen, &st) < 0)
+			return err_set(err, FLUX_EXIT_CONFIG,
+				       "cannot open config file '%s' (from %s): %s",
+				       chosen, from, strerror(errno));
+		*path = xstrdup(chosen);
+		return 0;
+	}
+	ini = file_exists("flux.ini");
+	toml = file_exists("flux.toml");
+	if (ini && toml)
+		log_warn("config", "both flux.ini and flux.toml exist: using flux.ini "
+			 "(flux-migrations reads flux.toml)");
+	if (ini)
+		*path = xstrdup("flux.ini");
+	else if (toml)
+		*path = xstrdup("flux.toml");
+	return 0;
+}
+
+/*
+ * Reading the file. inih finds sections, keys, comment lines and syntax
+ * errors; we feed it one line at a time from memory so that we know the
+ * line number (Debian's inih calls handlers without one) and the raw line.
+ * Leading blanks are stripped before inih sees a line: TOML allows
+ * indented keys, which inih would otherwise take as a continuation of the
+ * previous value. Values are taken from the raw line, not from inih, and
+ * read TOML-style ("...", '...', bare, then an optional # comment):
+ * inih would cut a value at " ;" and knows no quotes. That also lifts
+ * inih's line length limit for values: only the key must fit.
+ */
+struct file_state {
+	struct flux_config *cfg;
+	const char *path;
+	const char *pos, *end; /* unread content */
+	const char *line;      /* current line, leading blanks stripped */
+	size_t line_len;       /* without its line ending */
+	int lineno;
+	char *last_section;    /* last unknown section warned about */
+	int err_line;          /* line of the first bad value, or 0 */
+	struct flux_err *err;
+};
+
+static char *file_reader(char *str, int num, void *stream)
+{
+	struct file_state *st = stream;
+	const char *eol;
+	size_t len, n;
+
+	if (st->pos >= st->end || num < 3)
+		return NULL;
+	eol = memchr(st->pos, '\n', (size_t)(st->end - st->pos));
+	if (!eol)
+		eol = st->end;
+	st->lineno++;
+	while (st->pos < eol && (*st->pos == ' ' || *st->pos == '\t'))
+		st->pos++;
+	len = (size_t)(eol - st->pos);
+	if (len && st->pos[len - 1] == '\r')
+		len--;
+	st->line = st->pos;
+	st->line_len = len;
+	st->pos = eol < st->end ? eol + 1 : eol;
+
+	n = len < (size_t)num - 2 ? len : (size_t)num - 2;
+	memcpy(str, st->line, n);
+	str[n] = '\n';
+	str[n + 1] = '\0';
+	return str;
+}
+
+/* Parse a TOML-ish value from [p, end) into out. NULL or an error text. */
+static const char *parse_file_value(const char *p, const char *end, struct sb *out)
+{
+	char q;
+
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p < end && (*p == '"' || *p == '\'')) {
+		q = *p++;
+		for (; p < end && *p != q; p++) {
+			/* Only \" and \\ are escapes; other backslashes stay. */
+			if (q == '"' && *p == '\\' && p + 1 < end &&
+			    (p[1] == '"' || p[1] == '\\'))
+				p++;
+			sb_addch(out, *p);
+		}
+		if (p >= end)
+			return "unterminated quoted value";
+		for (p++; p < end && (*p == ' ' || *p == '\t'); p++)
+			;
+		if (p < end && *p != '#' && *p != ';')
+			return "unexpected text after the closing quote";
+		return NULL;
+	}
+	/* Bare: up to a '#' or ';' that starts a comment, trailing blanks cut. */
+	{
+		const char *start = p, *stop = p;
+
+		for (; p < end; p++) {
+			if ((*p == '#' || *p == ';') &&
+			    (p == start || p[-1] == ' ' || p[-1] == '\t'))
+				break;
+			if (*p != ' ' && *p != '\t')
+				stop = p + 1;
+		}
+		sb_add(out, start, (size_t)(stop - start));
+	}
+	return NULL;
+}
+
+static const struct cfg_setting *find_file_key(const char *section,
+						const char *name)
+{
+	int i;
+
+	for (i = 0; i < CFG_NKEYS; i++) {
+		const struct cfg_setting *s = &cfg_settings[i];
+
+		if (s->section && strcmp(s->section, section) == 0 &&
+		    strcmp(s->file_key, name) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+static int known_section(const char *section)
+{
+	int i;
+
+	for (i = 0; i < CFG_NKEYS; i++)
+		if (cfg_settings[i].section &&
+		    strcmp(cfg_settings[i].section, section) == 0)
+			return 1;
+	return 0;
+}
+
+static int file_handler(void *user, const char *section, const char *name,
+			const char *value)
+{
+	struct file_state *st = user;
+	const struct cfg_setting *s;
+	struct sb where = SB_INIT, val = SB_INIT;
+	const char *sep, *line_end = st->line + st->line_len, *problem;
+	int ok = 1;
+
+	(void)value; /* re-read from the raw line, see above */
+	if (st->err_line)
+		return 1;
+	sb_addf(&where, "%s:%d", st->path, st->lineno);
+	if (!known_section(section)) {
+		if (!*section) {
+			log_warn("config", "unknown key '%s' in %s (ignored): "
+				 "keys belong in [flux] or [backend]", name, where.buf);
+		} else if (!st->last_section || strcmp(st->last_section, section) != 0) {
+			log_warn("config", "unknown section '[%s]' in %s (ignored)",
+				 section, where.buf);
+			free(st->last_section);
+			st->last_section = xstrdup(section);
+		}
+		goto done;
+	}
+	s = find_file_key(section, name);
+	if (!s) {
+		log_warn("config", "unknown key '%s' in %s (ignored)", name, where.buf);
+		goto done;
+	}
+	/* inih split the line at its first '=' or ':', and so do we. */
+	sep = st->line + strcspn(st->line, "=:");
+	if (sep >= line_end) {
+		ok = 0;
+		err_set(st->err, FLUX_EXIT_CONFIG, "cannot parse config file '%s': "
+			"syntax error at line %d", st->path, st->lineno);
+	} else if ((problem = parse_file_value(sep + 1, line_end, &val))) {
+		ok = 0;
+		err_set(st->err, FLUX_EXIT_CONFIG, "invalid %s in %s: %s",
+			s->name, where.buf, problem);
+	} else if (cfg_set(st->cfg, s->key, val.buf, CFG_SRC_FILE, where.buf,
+			   st->err) < 0) {
+		ok = 0;
+	}
+	if (!ok)
+		st->err_line = st->lineno;
+done:
+	sb_release(&where);
+	sb_release(&val);
+	return ok;
+}
+
+static int read_file(const char *path, struct sb *out, struct flux_err *err)
+{
+	char buf[8192];
+	FILE *f;
+	size_t n;
+	int saved;
+
+	f = fopen(path, "rb");
+	if (!f)
+		return err_set(err, FLUX_EXIT_CONFIG,
+			       "cannot open config file '%s': %s", path,
+			       strerror(errno));
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		sb_add(out, buf, n);
+		if (out->len > FILE_MAX) {
+			fclose(f);
+			return err_set(err, FLUX_EXIT_CONFIG,
+				       "cannot read config file '%s': larger than %d bytes",
+				       path, FILE_MAX);
+		}
+	}
+	if (ferror(f)) {
+		saved = errno;
+		fclose(f);
+		return err_set(err, FLUX_EXIT_CONFIG, "cannot read config file '%s': %s",
+			       path, strerror(saved));
+	}
+	fclose(f);
+	return 0;
+}
+
+int cfg_load_file(struct flux_config *cfg, const char *path, struct flux_err *err)
+{
+	struct file_state st;
+	struct sb content = SB_INIT;
+	const char *nul;
+	int ret = -1, rc;
+
+	if (read_file(path, &content, err) < 0)
+		goto cleanup;
+	if ((nul = memchr(content.buf, '\0', content.len))) {
+		int line = 1;
+		const char *p;
+
+		for (p = content.buf; p < nul; p++)
+			line += *p == '\n';
+		err_set(err, FLUX_EXIT_CONFIG,
+			"cannot parse config file '%s': NUL byte at line %d", path, line);
+		goto cleanup;
+	}
+
+	memset(&st, 0, sizeof(st));
+	st.cfg = cfg;
+	st.path = path;
+	st.pos = content.buf;
+	st.end = content.buf + content.len;
+	st.err = err;
+	if (content.len >= 3 && memcmp(st.pos, "\xef\xbb\xbf", 3) == 0)
+		st.pos += 3;
+	rc = ini_parse_stream(file_reader, &st, file_handler, &st);
+	free(st.last_section);
+	/* inih reports the first failing line, a handler's or a syntax error. */
+	if (rc > 0 && rc != st.err_line)
+		err_set(err, FLUX_EXIT_CONFIG,
+			"cannot parse config file '%s': syntax error at line %d",
+			path, rc);
+	else if (rc < 0)
+		err_set(err, FLUX_EXIT_CONFIG, "cannot parse config file '%s': %s",
+			path, rc == -2 ? "out of memory" : "cannot read it");
+	if (rc != 0 || st.err_line)
+		goto cleanup;
+
+	free(cfg->config_path);
+	cfg->config_path = xstrdup(path);
+	ret = 0;
+cleanup:
+	sb_release(&content);
+	return ret;
+}
+
+static void add_duration(struct sb *out, long ms)
+{
+	if (ms == 0)
+		sb_adds(out, "0");
+	else if (ms % 1000 == 0)
+		sb_addf(out, "%lds", ms / 1000);
+	else
+		sb_addf(out, "%ldms", ms);
+}
+
+void cfg_format_value(const struct flux_config *cfg, enum cfg_key key, struct sb *out)
+{
+	char *redacted;
+
+	switch (key) {
+	case CFG_BACKEND:
+		sb_adds(out, cfg->backend);
+		break;
+	case CFG_MIGRATION_DIRECTORY:
+		sb_adds(out, cfg->migration_directory);
+		break;
+	case CFG_LOG_LEVEL:
+		sb_adds(out, log_level_name(cfg->log_level));
+		break;
+	case CFG_APPLY_REPEATABLE_ON_UNDO:
+		sb_adds(out, cfg->apply_repeatable_on_undo ? "true" : "false");
+		break;
+	case CFG_MIGRATIONS_SCHEMA:
+		sb_adds(out, cfg->migrations_schema);
+		break;
+	case CFG_MIGRATIONS_TABLE:
+		sb_adds(out, cfg->migrations_table);
+		break;
+	case CFG_MIGRATIONS_LOCK_ID:
+		sb_addf(out, "%lld", (long long)cfg->migrations_lock_id);
+		break;
+	case CFG_DATABASE_URL:
+		if (!cfg->database_url) {
+			sb_adds(out, "(not set: libpq PG* variables apply)");
+			break;
+		}
+		redacted = url_redact(cfg->database_url);
+		sb_adds(out, redacted);
+		free(redacted);
+		break;
+	case CFG_WAIT_TIMEOUT:
+		add_duration(out, cfg->wait_timeout_ms);
+		break;
+	case CFG_LOCK_TIMEOUT:
+		add_duration(out, cfg->lock_timeout_ms);
+		break;
+	case CFG_LOG_FORMAT:
+		sb_adds(out, cfg->log_format == LOG_JSON ? "json" : "text");
+		break;
+	case CFG_AUTO_APPROVE:
+		sb_adds(out, cfg->auto_approve ? "true" : "false");
+		break;
+	case CFG_NKEYS:
+		break;
+	}
+}

@@ -1,0 +1,484 @@
+#include "url.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "sb.h"
+#include "xalloc.h"
+
+/* A password's bytes in the input: [start, end). */
+struct span {
+	size_t start;
+	size_t end;
+};
+
+#define MAX_SPANS 16
+
+static int is_space(int c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+	       c == '\v';
+}
+
+static int is_alpha(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static int is_digit(int c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int lower(int c)
+{
+	return (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c;
+}
+
+static int hex_value(int c)
+{
+	if (is_digit(c))
+		return c - '0';
+	c = lower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/*
+ * Length of "postgres[ql][+driver]://" at the start of s (scheme case
+ * insensitive), or 0. *plus is set to the offset of the '+' (or of the
+ * ':' when there is no driver).
+ */
+static size_t pg_scheme_length(const char *s, size_t *plus)
+{
+	static const char *const bases[] = { "postgresql", "postgres" };
+	size_t i, n, k;
+
+	for (i = 0; i < sizeof(bases) / sizeof(bases[0]); i++) {
+		n = strlen(bases[i]);
+		for (k = 0; k < n; k++)
+			if (lower((unsigned char)s[k]) != bases[i][k])
+				break;
+		if (k < n)
+			continue;
+		*plus = n;
+		if (s[n] == '+') {
+			/* A SQLAlchemy driver name: psycopg2, asyncpg, pg8000... */
+			k = n + 1;
+			while (is_alpha((unsigned char)s[k]) ||
+			       is_digit((unsigned char)s[k]) || s[k] == '_' ||
+			       s[k] == '.' || s[k] == '-')
+				k++;
+			if (k == n + 1)
+				continue;
+			n = k;
+		}
+		if (strncmp(s + n, "://", 3) == 0)
+			return n + 3;
+	}
+	return 0;
+}
+
+bool url_looks_like(const char *s)
+{
+	size_t plus;
+
+	return s && pg_scheme_length(s, &plus) > 0;
+}
+
+/* Length of any "scheme://" at s (RFC 3986 scheme characters), or 0. */
+static size_t any_scheme_length(const char *s)
+{
+	size_t i = 0;
+
+	if (!is_alpha((unsigned char)s[0]))
+		return 0;
+	while (is_alpha((unsigned char)s[i]) || is_digit((unsigned char)s[i]) ||
+	       s[i] == '+' || s[i] == '.' || s[i] == '-')
+		i++;
+	return strncmp(s + i, "://", 3) == 0 ? i + 3 : 0;
+}
+
+static void add_span(struct span *spans, size_t *n, size_t start, size_t end)
+{
+	if (end > start && *n < MAX_SPANS) {
+		spans[*n].start = start;
+		spans[*n].end = end;
+		(*n)++;
+	}
+}
+
+/* Does the (possibly percent-encoded) keyword [s, s+len) name a password? */
+static int is_password_key(const char *s, size_t len)
+{
+	static const char *const keys[] = { "password", "sslpassword" };
+	char buf[32];
+	size_t i, o = 0;
+	int hi, lo;
+
+	for (i = 0; i < len && o < sizeof(buf) - 1; i++) {
+		if (s[i] == '%' && i + 2 < len &&
+		    (hi = hex_value((unsigned char)s[i + 1])) >= 0 &&
+		    (lo = hex_value((unsigned char)s[i + 2])) >= 0) {
+			buf[o++] = (char)lower(hi * 16 + lo);
+			i += 2;
+		} else {
+			buf[o++] = (char)lower((unsigned char)s[i]);
+		}
+	}
+	if (i < len)
+		return 0;
+	buf[o] = '\0';
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(buf, keys[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Passwords in a URI: the userinfo password and password= query
+ * parameters. libpq ends the userinfo at the first '@'; we take the last
+ * one before the query so that a password holding a raw '@' (or '/') is
+ * hidden whole. Erring towards hiding more is the point.
+ */
+static void uri_spans(const char *s, size_t rest, struct span *spans, size_t *n)
+{
+	const char *r = s + rest, *q, *at = NULL, *p, *colon, *end;
+	size_t len = strlen(s);
+
+	q = strchr(r, '?');
+	for (p = r; p < (q ? q : s + len); p++)
+		if (*p == '@')
+			at = p;
+	if (!at && q) {
+		/* A raw '?' in the password: accept a later '@' if no '/' precedes it. */
+		p = strrchr(r, '@');
+		if (p && !memchr(r, '/', (size_t)(p - r)))
+			at = p;
+	}
+	if (at) {
+		colon = memchr(r, ':', (size_t)(at - r));
+		if (colon)
+			add_span(spans, n, (size_t)(colon + 1 - s), (size_t)(at - s));
+	}
+	q = strchr(at ? at + 1 : r, '?');
+	if (!q)
+		return;
+	for (p = q + 1; *p; p = *end ? end + 1 : end) {
+		const char *eq;
+
+		end = p + strcspn(p, "&");
+		eq = memchr(p, '=', (size_t)(end - p));
+		if (eq && is_password_key(p, (size_t)(eq - p)))
+			add_span(spans, n, (size_t)(eq + 1 - s), (size_t)(end - s));
+	}
+}
+
+/* Skip a libpq conninfo value at p; returns the first byte after it. */
+static const char *skip_kv_value(const char *p)
+{
+	if (*p == '\'') {
+		for (p++; *p && *p != '\''; p++)
+			if (*p == '\\' && p[1])
+				p++;
+		return *p ? p + 1 : p;
+	}
+	for (; *p && !is_space((unsigned char)*p); p++)
+		if (*p == '\\' && p[1])
+			p++;
+	return p;
+}
+
+/*
+ * Passwords in a key=value conninfo string, read as libpq reads it. An
+ * unquoted password runs to the next whitespace; any following words that
+ * are not `key=` are taken to be more of it (`password=sec ret`), since
+ * that is what the writer meant.
+ */
+static void kv_spans(const char *s, struct span *spans, size_t *n)
+{
+	const char *p = s, *key, *key_end, *val, *val_end, *q;
+
+	while (*p) {
+		while (is_space((unsigned char)*p))
+			p++;
+		if (!*p)
+			break;
+		key = p;
+		while (*p && *p != '=' && !is_space((unsigned char)*p))
+			p++;
+		key_end = p;
+		while (is_space((unsigned char)*p))
+			p++;
+		if (*p != '=')
+			continue; /* a stray word: libpq rejects it, we skip it */
+		p++;
+		while (is_space((unsigned char)*p))
+			p++;
+		val = p;
+		val_end = p = skip_kv_value(p);
+		if (!is_password_key(key, (size_t)(key_end - key)))
+			continue;
+		if (*val != '\'') {
+			for (;;) {
+				q = p;
+				while (is_space((unsigned char)*q))
+					q++;
+				if (!*q || *q == '\'')
+					break;
+				while (*q && *q != '=' && !is_space((unsigned char)*q))
+					q++;
+				while (is_space((unsigned char)*q))
+					q++;
+				if (*q == '=')
+					break;
+				val_end = p = q;
+			}
+		}
+		add_span(spans, n, (size_t)(val - s), (size_t)(val_end - s));
+	}
+}
+
+/*
+ * A broken string can hide a password from the parse above:
+ * `host='x password=secret` is one unterminated quoted host to libpq.
+ * Any other "password =" not yet covered is redacted as well.
+ */
+static void kv_fallback_spans(const char *s, struct span *spans, size_t *n)
+{
+	const char *p = s, *v, *end;
+	size_t i, have = *n;
+
+	while (*p && (p = strstr(p, "password"))) {
+		v = p + 8;
+		p = v;
+		while (is_space((unsigned char)*v))
+			v++;
+		if (*v != '=')
+			continue;
+		for (v++; is_space((unsigned char)*v); v++)
+			;
+		end = skip_kv_value(v);
+		for (i = 0; i < have; i++)
+			if ((size_t)(v - s) < spans[i].end &&
+			    spans[i].start < (size_t)(end - s))
+				break;
+		if (i == have)
+			add_span(spans, n, (size_t)(v - s), (size_t)(end - s));
+	}
+}
+
+static void sort_spans(struct span *spans, size_t n)
+{
+	size_t i, j;
+	struct span t;
+
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && spans[j - 1].start > spans[j].start; j--) {
+			t = spans[j];
+			spans[j] = spans[j - 1];
+			spans[j - 1] = t;
+		}
+}
+
+static size_t find_spans(const char *s, struct span *spans)
+{
+	size_t n = 0, lead = 0, scheme;
+
+	while (is_space((unsigned char)s[lead]))
+		lead++;
+	scheme = any_scheme_length(s + lead);
+	if (scheme) {
+		uri_spans(s, lead + scheme, spans, &n);
+	} else {
+		kv_spans(s, spans, &n);
+		kv_fallback_spans(s, spans, &n);
+		sort_spans(spans, n);
+	}
+	return n;
+}
+
+char *url_redact(const char *in)
+{
+	struct span spans[MAX_SPANS];
+	struct sb out = SB_INIT;
+	size_t n, i, pos = 0;
+
+	if (!in)
+		return xstrdup("");
+	n = find_spans(in, spans);
+	for (i = 0; i < n; i++) {
+		if (spans[i].start < pos) {
+			if (spans[i].end > pos)
+				pos = spans[i].end;
+			continue;
+		}
+		sb_add(&out, in + pos, spans[i].start - pos);
+		sb_adds(&out, "***");
+		pos = spans[i].end;
+	}
+	sb_adds(&out, in + pos);
+	return sb_detach(&out, NULL);
+}
+
+/*
+ * libpq quotes the offending token in its messages, and that token can be
+ * (part of) a password: `invalid percent-encoded token: "p%zz"`. Replace
+ * every quoted token that overlaps a password, and any bare occurrence.
+ */
+static char *scrub_reason(const char *reason, const char *in)
+{
+	struct span spans[MAX_SPANS];
+	struct sb out = SB_INIT;
+	size_t n, i;
+	const char *p = reason, *q;
+	char *secret, *tok;
+
+	n = find_spans(in, spans);
+	while (*p) {
+		int hide = 0;
+
+		if (*p != '"' || !(q = strchr(p + 1, '"'))) {
+			sb_addch(&out, *p++);
+			continue;
+		}
+		for (i = 0; i < n && !hide && q > p + 1; i++) {
+			secret = xstrndup(in + spans[i].start,
+					  spans[i].end - spans[i].start);
+			tok = xstrndup(p + 1, (size_t)(q - p - 1));
+			hide = strstr(secret, tok) || strstr(tok, secret);
+			free(tok);
+			free(secret);
+		}
+		if (hide)
+			sb_adds(&out, "\"***\"");
+		else
+			sb_add(&out, p, (size_t)(q + 1 - p));
+		p = q + 1;
+	}
+	for (i = 0; i < n; i++) {
+		const char *hit;
+		size_t len = spans[i].end - spans[i].start;
+
+		secret = xstrndup(in + spans[i].start, len);
+		while ((hit = strstr(out.buf, secret))) {
+			struct sb tmp = SB_INIT;
+
+			sb_add(&tmp, out.buf, (size_t)(hit - out.buf));
+			sb_adds(&tmp, "***");
+			sb_adds(&tmp, hit + len);
+			sb_release(&out);
+			out = tmp;
+		}
+		free(secret);
+	}
+	return sb_detach(&out, NULL);
+}
+
+/* Checks libpq leaves to connection time, done now so a typo is exit 3. */
+static char *check_options(const PQconninfoOption *opts)
+{
+	static const char *const sslmodes[] = { "disable", "allow", "prefer",
+		"require", "verify-ca", "verify-full" };
+	const PQconninfoOption *o;
+	struct sb sb = SB_INIT;
+	size_t i;
+
+	for (o = opts; o->keyword; o++) {
+		if (!o->val)
+			continue;
+		if (strcmp(o->keyword, "port") == 0) {
+			const char *p = o->val, *end;
+
+			for (; ; p = end + 1) {
+				long v = 0;
+				const char *d;
+
+				end = p + strcspn(p, ",");
+				for (d = p; d < end && v <= 65535 &&
+					    is_digit((unsigned char)*d); d++)
+					v = v * 10 + (*d - '0');
+				if (d != end || (end > p && (v < 1 || v > 65535))) {
+					sb_addf(&sb, "invalid port number: \"%.*s\"",
+						(int)(end - p), p);
+					return sb_detach(&sb, NULL);
+				}
+				if (!*end)
+					break;
+			}
+		} else if (strcmp(o->keyword, "sslmode") == 0) {
+			for (i = 0; i < sizeof(sslmodes) / sizeof(sslmodes[0]); i++)
+				if (strcmp(o->val, sslmodes[i]) == 0)
+					break;
+			if (i == sizeof(sslmodes) / sizeof(sslmodes[0])) {
+				sb_addf(&sb, "invalid sslmode value: \"%s\"", o->val);
+				return sb_detach(&sb, NULL);
+			}
+		}
+	}
+	return NULL;
+}
+
+int url_normalise_from(const char *in, const char *where, char **out,
+		       struct flux_err *err)
+{
+	struct sb sb = SB_INIT;
+	PQconninfoOption *opts;
+	char *pqerr = NULL, *reason = NULL, *scrubbed, *redacted;
+	size_t start = 0, end, plus, scheme, i;
+
+	*out = NULL;
+	end = strlen(in);
+	while (start < end && is_space((unsigned char)in[start]))
+		start++;
+	while (end > start && is_space((unsigned char)in[end - 1]))
+		end--;
+	scheme = pg_scheme_length(in + start, &plus);
+	if (scheme) {
+		/* libpq matches the scheme case-sensitively: lowercase it. */
+		for (i = 0; i < plus; i++)
+			sb_addch(&sb, lower((unsigned char)in[start + i]));
+		sb_add(&sb, in + start + scheme - 3, end - start - scheme + 3);
+	} else {
+		sb_add(&sb, in + start, end - start);
+	}
+
+	opts = PQconninfoParse(sb.buf, &pqerr);
+	if (!opts) {
+		if (pqerr) {
+			reason = xstrdup(pqerr);
+			PQfreemem(pqerr);
+		} else {
+			reason = xstrdup("out of memory");
+		}
+	} else {
+		reason = check_options(opts);
+		PQconninfoFree(opts);
+	}
+	if (reason) {
+		size_t n = strlen(reason);
+
+		while (n && (reason[n - 1] == '\n' || reason[n - 1] == '\r'))
+			reason[--n] = '\0';
+		scrubbed = scrub_reason(reason, sb.buf);
+		redacted = url_redact(sb.buf);
+		err_set(err, FLUX_EXIT_CONFIG, "invalid database URL '%s'%s%s: %s",
+			redacted, where ? " in " : "", where ? where : "", scrubbed);
+		free(redacted);
+		free(scrubbed);
+		free(reason);
+		sb_release(&sb);
+		return -1;
+	}
+	*out = sb_detach(&sb, NULL);
+	return 0;
+}
+
+int url_normalise(const char *in, char **out, struct flux_err *err)
+{
+	return url_normalise_from(in, NULL, out, err);
+}
