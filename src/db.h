@@ -7,11 +7,13 @@
  * FLUX_EXIT_UNAVAILABLE (6), FLUX_EXIT_REFUSED (7), FLUX_EXIT_LOCK (8) or
  * FLUX_EXIT_MIGRATION (1), with the server's message parts in flux_err.
  * Rows are copied out of every PGresult before it is cleared.
- * May depend on cfg, mdir, plan (types), err, log, sb, xalloc, libpq.
+ * May depend on cfg, mdir, plan (types), split, clock, err, log, sb, xalloc,
+ * libpq.
  */
 #ifndef FLUX_DB_H
 #define FLUX_DB_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -22,8 +24,14 @@
 
 struct db;
 
-/* What the cancel path needs; set by the front's signal handler. */
-extern volatile int db_interrupted;
+/*
+ * Set by the front's signal handler: 1 after SIGTERM, 2 after SIGINT. Wait
+ * and lock loops stop, and a cancelled statement is reported as 143/130.
+ */
+extern volatile sig_atomic_t db_interrupted;
+
+/* Cancel the statement in flight, if any. Async-signal-safe (PQcancel). */
+void db_cancel_from_signal(void);
 
 struct db_backend {
 	const char *name;

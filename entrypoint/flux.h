@@ -1,0 +1,101 @@
+/*
+ * The flux program's front: the command table, the context every command
+ * receives, and helpers shared by the commands.
+ *
+ * Only the front writes to stdout or exits. A command returns an exit code;
+ * on failure it leaves the reason in ctx->err, which main() reports.
+ * May depend on every engine module (src/) and on libc.
+ */
+#ifndef FLUX_FRONT_H
+#define FLUX_FRONT_H
+
+#include <stdbool.h>
+
+#include "cfg.h"
+#include "db.h"
+#include "err.h"
+#include "mdir.h"
+#include "plan.h"
+
+enum cmd_needs {
+	NEED_CONFIG = 1 << 0, /* load file, environment and flags */
+	NEED_DIR = 1 << 1     /* read the migration directory */
+};
+
+struct flux_ctx {
+	struct flux_config cfg;
+	struct mdir dir;
+	const struct db_backend *backend;
+	struct flux_err err;
+};
+
+struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv, struct flux_ctx *ctx);
+	unsigned needs;
+	const char *usage;   /* "apply [N] [--dry-run]" */
+	const char *summary; /* one line for `flux --help` */
+	const char *help;    /* the rest of `flux CMD --help`, may be NULL */
+};
+
+int cmd_apply(int argc, char **argv, struct flux_ctx *ctx);
+int cmd_rollback(int argc, char **argv, struct flux_ctx *ctx);
+int cmd_status(int argc, char **argv, struct flux_ctx *ctx);
+int cmd_validate(int argc, char **argv, struct flux_ctx *ctx);
+int cmd_wait(int argc, char **argv, struct flux_ctx *ctx);
+int cmd_new(int argc, char **argv, struct flux_ctx *ctx);
+int cmd_init(int argc, char **argv, struct flux_ctx *ctx);
+int cmd_config(int argc, char **argv, struct flux_ctx *ctx);
+
+/* Set ctx->err and return its code: the way commands fail. */
+__attribute__((format(printf, 3, 4)))
+int front_fail(struct flux_ctx *ctx, enum flux_exit code, const char *fmt, ...);
+
+/*
+ * A database session of apply, rollback, status or validate: the
+ * connection, the lock (when asked), the history rows and the plan.
+ */
+struct session {
+	struct db *db;
+	bool history_exists;
+	struct plan_row *rows;
+	size_t nrows;
+	struct plan plan;
+};
+
+/* Connect (waiting), lock if asked, read the history and build the plan. */
+int session_open(struct flux_ctx *ctx, struct session *s, bool lock);
+/* Release the lock, close, free. Accepts a zeroed session. */
+void session_close(struct flux_ctx *ctx, struct session *s);
+
+/*
+ * Run the pre-apply or post-apply migrations, each in its own transaction.
+ * Returns 0 or -1 with err filled.
+ */
+int session_repeatables(struct flux_ctx *ctx, struct session *s,
+			const struct mdir_migration *list, size_t n,
+			const char *phase, struct flux_err *err);
+
+/*
+ * Run pre-apply (when repeatables), then apply (or undo) each of list,
+ * then post-apply, logging each step and a summary. Returns an exit code.
+ */
+int session_batch(struct flux_ctx *ctx, struct session *s,
+		  const struct mdir_migration *const *list, size_t n, bool undo,
+		  bool repeatables);
+
+/* The --dry-run plan on stdout: "pre-apply ID", "<verb> ID", "post-apply ID". */
+void front_print_plan(const struct flux_ctx *ctx,
+		      const struct mdir_migration *const *list, size_t n,
+		      const char *verb, bool repeatables);
+
+/* Parse a positive count for apply/rollback; -1 if not one. */
+long front_parse_count(const char *s);
+
+/* Is standard input a terminal (confirmation possible)? */
+bool isatty_stdin(void);
+
+/* Ask on the terminal; false when stdin is not one or on anything but y/yes. */
+bool front_confirm(const char *question);
+
+#endif

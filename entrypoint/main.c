@@ -1,0 +1,389 @@
+/*
+ * main: argument parsing, configuration layering, the command table and
+ * the one place that turns an error into output and an exit status.
+ */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "env.h"
+#include "flux.h"
+#include "signals.h"
+#include "url.h"
+#include "xalloc.h"
+
+static const struct cmd commands[] = {
+	{ "apply", cmd_apply, NEED_CONFIG | NEED_DIR, "apply [N] [--dry-run]",
+	  "validate, run pre-apply, apply all (or the next N) pending migrations, run post-apply",
+	  "  N           apply only the next N pending migrations\n"
+	  "  --dry-run   print the plan and change nothing\n" },
+	{ "rollback", cmd_rollback, NEED_CONFIG | NEED_DIR,
+	  "rollback (N | --to ID | --all) [--dry-run] [-y]",
+	  "undo the last N applied migrations, down to ID, or all",
+	  "  N           undo the last N applied migrations\n"
+	  "  --to ID     undo down to and including ID\n"
+	  "  --all       undo every applied migration\n"
+	  "  --dry-run   print the plan and change nothing\n"
+	  "  -y, --auto-approve  do not ask; required when stdin is not a terminal\n" },
+	{ "status", cmd_status, NEED_CONFIG | NEED_DIR,
+	  "status [--format table|json] [--exit-code]",
+	  "list every migration with its state; read-only",
+	  "  --format F   table (default) or json\n"
+	  "  --exit-code  exit 9 when migrations are pending\n" },
+	{ "validate", cmd_validate, NEED_CONFIG | NEED_DIR, "validate",
+	  "check applied migrations against the directory; read-only", NULL },
+	{ "wait", cmd_wait, NEED_CONFIG, "wait",
+	  "wait until the database accepts connections", NULL },
+	{ "new", cmd_new, NEED_CONFIG, "new [--pre|--post] NAME",
+	  "create YYYYMMDD_NNN_name.sql and .undo.sql (or a repeatable)",
+	  "  --pre   create a pre-apply repeatable migration\n"
+	  "  --post  create a post-apply repeatable migration\n" },
+	{ "init", cmd_init, 0, "init [postgres]",
+	  "write flux.toml (read by flux and flux-migrations)", NULL },
+	{ "config", cmd_config, NEED_CONFIG, "config",
+	  "print the effective settings and where each came from", NULL },
+};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const char exit_codes_help[] =
+	"Exit codes:\n"
+	"  0  success (also: nothing to do)\n"
+	"  1  a migration failed; it was rolled back; earlier ones stay applied\n"
+	"  2  usage error (bad arguments, destructive command without approval)\n"
+	"  3  configuration error (file, environment, secrets file, identifier)\n"
+	"  4  migration directory error (unreadable, invalid UTF-8, pending .py, ...)\n"
+	"  5  corruption: applied migrations missing, inserted or modified\n"
+	"  6  database unavailable: not reachable in time, or connection lost\n"
+	"  7  database refused us: authentication, missing database, permission\n"
+	"  8  lock timeout: another migrator held the lock past FLUX_LOCK_TIMEOUT\n"
+	"  9  status --exit-code found pending migrations\n"
+	"  130, 143  interrupted by SIGINT / SIGTERM\n";
+
+static void print_help(FILE *out)
+{
+	size_t i;
+
+	fprintf(out,
+		"usage: flux [global options] COMMAND [args]\n"
+		"\n"
+		"flux applies flux-migrations directories to PostgreSQL.\n"
+		"\n"
+		"Commands:\n");
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out,
+		"\n"
+		"Global options (also accepted after the command):\n"
+		"  --config PATH              config file (default ./flux.ini, else ./flux.toml)\n"
+		"  --database-url URL         libpq URI or key=value string\n"
+		"  --migration-directory DIR  default: migrations\n"
+		"  --log-level LEVEL          debug, info, warning, error\n"
+		"  --log-format FORMAT        text or json\n"
+		"  --wait-timeout DURATION    wait for the database (default 60s, 0: try once)\n"
+		"  --lock-timeout DURATION    wait for the lock (default 0: for ever)\n"
+		"  -y, --auto-approve         do not ask for confirmation\n"
+		"  -h, --help                 this help; `flux COMMAND --help` for one command\n"
+		"  -V, --version              print the version\n"
+		"\n"
+		"A first argument that looks like a database URL is taken as the URL,\n"
+		"as flux-migrations is called: flux apply postgresql://... 2\n"
+		"\n%s",
+		exit_codes_help);
+}
+
+static void print_cmd_help(const struct cmd *c)
+{
+	printf("usage: flux [global options] %s\n\n%s\n", c->usage, c->summary);
+	if (c->help)
+		printf("\n%s", c->help);
+	printf("\nRun `flux --help` for the global options.\n\n%s", exit_codes_help);
+}
+
+static const struct cmd *find_cmd(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+int front_fail(struct flux_ctx *ctx, enum flux_exit code, const char *fmt, ...)
+{
+	struct sb sb = SB_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	sb_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	err_set(&ctx->err, code, "%s", sb.buf);
+	sb_release(&sb);
+	return code;
+}
+
+/* A global option given on the command line, applied after the environment. */
+struct flag_value {
+	enum cfg_key key;
+	const char *value;
+	const char *where;
+};
+
+struct args {
+	const char *config_path;
+	bool help, version;
+	const struct cmd *cmd;
+	const char *unknown_cmd;
+	struct flag_value *flags;
+	size_t nflags, flags_alloc;
+	char **rest; /* the command's own arguments, argv[0] = command name */
+	int nrest;
+};
+
+static const struct cfg_setting *find_flag(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < CFG_NKEYS; i++) {
+		const char *f = cfg_settings[i].flag;
+		if (f && strlen(f) == len && !strncmp(f, name, len))
+			return &cfg_settings[i];
+	}
+	return NULL;
+}
+
+static void add_flag(struct args *a, enum cfg_key key, const char *value, const char *where)
+{
+	XGROW(a->flags, a->flags_alloc, a->nflags + 1);
+	a->flags[a->nflags].key = key;
+	a->flags[a->nflags].value = value;
+	a->flags[a->nflags].where = where;
+	a->nflags++;
+}
+
+/*
+ * Global options are taken wherever they stand; everything else after the
+ * command name is the command's. Returns 0, or an exit code with ctx->err.
+ */
+static int parse_args(int argc, char **argv, struct args *a, struct flux_ctx *ctx)
+{
+	int i;
+	bool dashdash = false;
+
+	a->rest = xcalloc((size_t)argc + 1, sizeof(char *));
+	for (i = 1; i < argc; i++) {
+		char *arg = argv[i];
+		const char *eq;
+		const struct cfg_setting *s;
+		size_t nlen;
+
+		if (dashdash || arg[0] != '-' || !arg[1]) {
+			if (!a->cmd && !a->unknown_cmd) {
+				a->cmd = find_cmd(arg);
+				if (!a->cmd)
+					a->unknown_cmd = arg;
+				a->rest[a->nrest++] = arg;
+			} else {
+				a->rest[a->nrest++] = arg;
+			}
+			continue;
+		}
+		if (!strcmp(arg, "--")) {
+			dashdash = true;
+			if (a->cmd)
+				a->rest[a->nrest++] = arg;
+			continue;
+		}
+		if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
+			a->help = true;
+			continue;
+		}
+		if (!strcmp(arg, "-V") || !strcmp(arg, "--version")) {
+			a->version = true;
+			continue;
+		}
+		if (!strcmp(arg, "-y")) {
+			add_flag(a, CFG_AUTO_APPROVE, "true", "-y");
+			continue;
+		}
+		eq = strchr(arg, '=');
+		nlen = eq ? (size_t)(eq - arg) : strlen(arg);
+		if (nlen == 8 && !strncmp(arg, "--config", 8)) {
+			if (eq)
+				a->config_path = eq + 1;
+			else if (i + 1 < argc)
+				a->config_path = argv[++i];
+			else
+				return front_fail(ctx, FLUX_EXIT_USAGE, "option '--config' needs a value");
+			continue;
+		}
+		s = find_flag(arg, nlen);
+		if (s && s->key == CFG_AUTO_APPROVE) {
+			add_flag(a, s->key, eq ? eq + 1 : "true", s->flag);
+			continue;
+		}
+		if (s) {
+			if (eq)
+				add_flag(a, s->key, eq + 1, s->flag);
+			else if (i + 1 < argc)
+				add_flag(a, s->key, argv[++i], s->flag);
+			else
+				return front_fail(ctx, FLUX_EXIT_USAGE, "option '%s' needs a value", s->flag);
+			continue;
+		}
+		if (!a->cmd)
+			return front_fail(ctx, FLUX_EXIT_USAGE,
+					  "unknown option '%s' (see 'flux --help')", arg);
+		a->rest[a->nrest++] = arg; /* the command's own option */
+	}
+	return 0;
+}
+
+/* `flux apply postgresql://... 2`: the first URL-like argument is the URL. */
+static void take_positional_url(struct args *a)
+{
+	int i, j;
+
+	for (i = 1; i < a->nrest; i++) {
+		if (a->rest[i][0] == '-' || !url_looks_like(a->rest[i]))
+			continue;
+		add_flag(a, CFG_DATABASE_URL, a->rest[i], "the URL argument");
+		for (j = i; j < a->nrest; j++)
+			a->rest[j] = a->rest[j + 1];
+		a->nrest--;
+		return;
+	}
+}
+
+static const char *env_get(const char *name)
+{
+	return getenv(name);
+}
+
+/* Defaults < config file < environment < flags. */
+static int load_config(struct flux_ctx *ctx, struct args *a)
+{
+	char *path = NULL;
+	size_t i;
+	int rc = -1;
+
+	if (cfg_locate(a->config_path, env_config_path(env_get), &path, &ctx->err))
+		return -1;
+	if (path && cfg_load_file(&ctx->cfg, path, &ctx->err))
+		goto cleanup;
+	if (env_apply(&ctx->cfg, env_get, &ctx->err))
+		goto cleanup;
+	for (i = 0; i < a->nflags; i++)
+		if (cfg_set(&ctx->cfg, a->flags[i].key, a->flags[i].value, CFG_SRC_FLAG,
+			    a->flags[i].where, &ctx->err))
+			goto cleanup;
+	rc = 0;
+cleanup:
+	free(path);
+	return rc;
+}
+
+/* Emit text as one log event per line. */
+static void emit_lines(const char *event, const struct log_fields *f,
+		       const char *prefix, const char *text)
+{
+	const char *p = text, *nl;
+
+	while (p && *p) {
+		nl = strchr(p, '\n');
+		log_emit(LOG_ERROR, event, f, "%s%.*s", prefix,
+			 (int)(nl ? (size_t)(nl - p) : strlen(p)), p);
+		p = nl ? nl + 1 : NULL;
+	}
+}
+
+/* Report ctx->err: the message, the server's detail and hint, the source. */
+static void report(const struct flux_err *err)
+{
+	struct log_fields f = LOG_FIELDS_INIT;
+
+	f.sqlstate = err->sqlstate;
+	emit_lines("error", &f, "", err->msg ? err->msg : "failed");
+	if (err->detail)
+		emit_lines("error_detail", &f, "detail: ", err->detail);
+	if (err->hint)
+		emit_lines("error_hint", &f, "hint: ", err->hint);
+	if (err->context)
+		emit_lines("error_context", &f, "", err->context);
+}
+
+/* jq's rule: a write error on stdout is a failure, even at exit. */
+static int finish_stdout(int rc)
+{
+	if (fflush(stdout) || ferror(stdout) || fclose(stdout)) {
+		if (rc == 0) {
+			log_error("error", "cannot write to standard output");
+			return FLUX_EXIT_USAGE;
+		}
+	}
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct flux_ctx ctx;
+	struct args a;
+	int rc;
+
+	memset(&ctx, 0, sizeof(ctx));
+	memset(&a, 0, sizeof(a));
+	cfg_init(&ctx.cfg);
+	signals_install();
+
+	rc = parse_args(argc, argv, &a, &ctx);
+	if (rc)
+		goto done;
+	if (a.version) {
+		printf("flux %s\n", FLUX_VERSION);
+		goto done;
+	}
+	if (a.unknown_cmd) {
+		rc = front_fail(&ctx, FLUX_EXIT_USAGE, "unknown command '%s' (see 'flux --help')",
+				a.unknown_cmd);
+		goto done;
+	}
+	if (a.help) {
+		if (a.cmd)
+			print_cmd_help(a.cmd);
+		else
+			print_help(stdout);
+		goto done;
+	}
+	if (!a.cmd) {
+		print_help(stderr);
+		rc = FLUX_EXIT_USAGE;
+		goto done;
+	}
+	take_positional_url(&a);
+	if (a.cmd->needs & NEED_CONFIG) {
+		if (load_config(&ctx, &a)) {
+			rc = ctx.err.code;
+			goto done;
+		}
+		log_setup(ctx.cfg.log_level, ctx.cfg.log_format);
+		ctx.backend = db_backend_find(ctx.cfg.backend);
+	}
+	if ((a.cmd->needs & NEED_DIR) &&
+	    mdir_read(&ctx.dir, ctx.cfg.migration_directory, &ctx.err)) {
+		rc = ctx.err.code;
+		goto done;
+	}
+	rc = a.cmd->fn(a.nrest, a.rest, &ctx);
+done:
+	if (rc && ctx.err.msg)
+		report(&ctx.err);
+	rc = finish_stdout(rc);
+	mdir_release(&ctx.dir);
+	cfg_release(&ctx.cfg);
+	err_release(&ctx.err);
+	free(a.flags);
+	free(a.rest);
+	return rc;
+}

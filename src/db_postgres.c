@@ -1,0 +1,733 @@
+/*
+ * The PostgreSQL backend: waiting for the server, the advisory lock, the
+ * history table, and running migrations with their history rows.
+ *
+ * Every PGresult is cleared on every path; values travel as parameters;
+ * the only identifiers spliced into SQL are the schema and table names,
+ * which cfg_set() validated against ^[A-Za-z_][A-Za-z0-9_]{0,62}$.
+ */
+#include "db.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "clock.h"
+#include "log.h"
+#include "sb.h"
+#include "split.h"
+#include "xalloc.h"
+
+volatile sig_atomic_t db_interrupted;
+
+/* The open connection's cancel handle, for the signal handler. */
+static PGcancel *volatile cancel_handle;
+
+void db_cancel_from_signal(void)
+{
+	char buf[256];
+	PGcancel *c = cancel_handle;
+
+	if (c)
+		PQcancel(c, buf, sizeof(buf));
+}
+
+struct db {
+	PGconn *conn;
+	const struct flux_config *cfg;
+	char *history;    /* "schema.table" */
+	char lock_id[24]; /* the advisory lock id as text, for parameters */
+	bool locked;
+	const char *current_id; /* migration running, for NOTICE logs */
+};
+
+/* Connection parameters: connect_timeout first so the URL may override it. */
+struct conn_params {
+	const char *keys[4];
+	const char *vals[4];
+};
+
+static void conn_params_init(struct conn_params *p, const struct flux_config *cfg)
+{
+	int i = 0;
+
+	p->keys[i] = "connect_timeout";
+	p->vals[i++] = "10";
+	if (cfg->database_url) {
+		p->keys[i] = "dbname";
+		p->vals[i++] = cfg->database_url;
+	}
+	p->keys[i] = "fallback_application_name";
+	p->vals[i++] = "flux";
+	p->keys[i] = NULL;
+	p->vals[i] = NULL;
+}
+
+/* Where we connect, for messages: never carries a password. */
+static char *describe_target(const struct flux_config *cfg)
+{
+	struct sb sb = SB_INIT;
+	PQconninfoOption *opts = NULL, *o;
+	const char *host = NULL, *port = NULL, *dbname = NULL;
+
+	if (cfg->database_url)
+		opts = PQconninfoParse(cfg->database_url, NULL);
+	for (o = opts; o && o->keyword; o++) {
+		if (!o->val || !*o->val)
+			continue;
+		if (!strcmp(o->keyword, "host") || (!host && !strcmp(o->keyword, "hostaddr")))
+			host = o->val;
+		else if (!strcmp(o->keyword, "port"))
+			port = o->val;
+		else if (!strcmp(o->keyword, "dbname"))
+			dbname = o->val;
+	}
+	if (!host)
+		host = getenv("PGHOST");
+	if (!port)
+		port = getenv("PGPORT");
+	if (!dbname)
+		dbname = getenv("PGDATABASE");
+	sb_addf(&sb, "%s:%s", host && *host ? host : "localhost",
+		port && *port ? port : "5432");
+	if (dbname && *dbname)
+		sb_addf(&sb, "/%s", dbname);
+	PQconninfoFree(opts);
+	return sb_detach(&sb, NULL);
+}
+
+/* libpq's messages end in a newline and may hold several lines. */
+static char *one_line(const char *msg)
+{
+	struct sb sb = SB_INIT;
+	const char *p;
+
+	for (p = msg ? msg : ""; *p; p++) {
+		if (*p == '\n') {
+			while (p[1] == ' ' || p[1] == '\t')
+				p++;
+			if (p[1])
+				sb_adds(&sb, "; ");
+		} else {
+			sb_addch(&sb, *p);
+		}
+	}
+	while (sb.len && (sb.buf[sb.len - 1] == ' ' || sb.buf[sb.len - 1] == ';'))
+		sb_setlen(&sb, sb.len - 1);
+	return sb_detach(&sb, NULL);
+}
+
+static enum flux_exit interrupted_code(void)
+{
+	return db_interrupted == 2 ? FLUX_EXIT_SIGINT : FLUX_EXIT_SIGTERM;
+}
+
+static void notice_receiver(void *arg, const PGresult *res)
+{
+	struct db *db = arg;
+	struct log_fields f = LOG_FIELDS_INIT;
+	const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY);
+	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	enum log_level level = LOG_INFO;
+
+	f.id = db->current_id;
+	f.sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	if (!db->current_id)
+		level = LOG_DEBUG; /* ours, e.g. "schema already exists, skipping" */
+	else if (sev && !strcmp(sev, "WARNING"))
+		level = LOG_WARNING;
+	else if (sev && (!strcmp(sev, "DEBUG") || !strcmp(sev, "LOG")))
+		level = LOG_DEBUG;
+	if (db->current_id)
+		log_emit(level, "notice", &f, "server %s in '%s': %s",
+			 sev ? sev : "NOTICE", db->current_id, msg ? msg : "");
+	else
+		log_emit(level, "notice", &f, "server %s: %s", sev ? sev : "NOTICE",
+			 msg ? msg : "");
+}
+
+/*
+ * Connect, or report why not. The server answering PQping but refusing the
+ * connection means authentication, a missing database or a permission:
+ * exit 7 at once. No answer at all is retried until the wait timeout.
+ */
+static PGconn *connect_waiting(const struct flux_config *cfg, struct flux_err *err)
+{
+	struct conn_params p;
+	long long start = clock_ms(), last_log = start;
+	long backoff = 0;
+	char *target = describe_target(cfg);
+	char *last = NULL;
+	PGconn *conn = NULL;
+
+	conn_params_init(&p, cfg);
+	for (;;) {
+		PGPing ping;
+		long long now;
+
+		if (db_interrupted) {
+			err_set(err, interrupted_code(), "interrupted while waiting for the database at %s", target);
+			break;
+		}
+		ping = PQpingParams(p.keys, p.vals, 1);
+		if (ping == PQPING_NO_ATTEMPT) {
+			err_set(err, FLUX_EXIT_CONFIG, "invalid connection parameters for the database at %s", target);
+			break;
+		}
+		if (ping == PQPING_OK) {
+			conn = PQconnectdbParams(p.keys, p.vals, 1);
+			if (PQstatus(conn) == CONNECTION_OK)
+				break;
+			free(last);
+			last = one_line(PQerrorMessage(conn));
+			PQfinish(conn);
+			conn = NULL;
+			/* Up a moment ago and still up: it refused us, so do not retry. */
+			if (PQpingParams(p.keys, p.vals, 1) == PQPING_OK) {
+				err_set(err, FLUX_EXIT_REFUSED, "database at %s refused the connection: %s", target, last);
+				break;
+			}
+		}
+		now = clock_ms();
+		if (now - start >= cfg->wait_timeout_ms) {
+			if (!last) {
+				PGconn *probe = PQconnectdbParams(p.keys, p.vals, 1);
+				last = one_line(PQerrorMessage(probe));
+				PQfinish(probe);
+			}
+			if (cfg->wait_timeout_ms == 0)
+				err_set(err, FLUX_EXIT_UNAVAILABLE, "database at %s is not available: %s", target, last);
+			else
+				err_set(err, FLUX_EXIT_UNAVAILABLE, "database at %s not available after %lld ms: %s",
+					target, now - start, last);
+			break;
+		}
+		if (now - last_log >= 5000) {
+			log_info("wait", "waiting for the database at %s (%lld s)", target, (now - start) / 1000);
+			last_log = now;
+		}
+		backoff = clock_backoff(backoff, 250);
+		if (backoff > cfg->wait_timeout_ms - (now - start))
+			backoff = (long)(cfg->wait_timeout_ms - (now - start));
+		clock_sleep_ms(backoff);
+	}
+	if (conn)
+		log_debug("connect", "connected to %s", target);
+	free(last);
+	free(target);
+	return conn;
+}
+
+int db_wait(const struct flux_config *cfg, struct flux_err *err)
+{
+	PGconn *conn = connect_waiting(cfg, err);
+
+	if (!conn)
+		return -1;
+	PQfinish(conn);
+	return 0;
+}
+
+static struct db *pg_open(const struct flux_config *cfg, struct flux_err *err)
+{
+	struct db *db;
+	PGconn *conn = connect_waiting(cfg, err);
+	struct sb sb = SB_INIT;
+
+	if (!conn)
+		return NULL;
+	db = xcalloc(1, sizeof(*db));
+	db->conn = conn;
+	db->cfg = cfg;
+	sb_addf(&sb, "%s.%s", cfg->migrations_schema, cfg->migrations_table);
+	db->history = sb_detach(&sb, NULL);
+	snprintf(db->lock_id, sizeof(db->lock_id), "%" PRId64, cfg->migrations_lock_id);
+	PQsetNoticeReceiver(conn, notice_receiver, db);
+	cancel_handle = PQgetCancel(conn);
+	return db;
+}
+
+/*
+ * Fill err from a failed result. Connection loss and server shutdown are 6,
+ * a cancel we asked for is 130/143, otherwise `code`.
+ */
+static int fail_result(struct db *db, PGresult *res, enum flux_exit code,
+		       const char *what, struct flux_err *err)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	char *line = NULL;
+
+	if (PQstatus(db->conn) == CONNECTION_BAD)
+		code = FLUX_EXIT_UNAVAILABLE;
+	else if (state && (!strncmp(state, "08", 2) || !strcmp(state, "57P01") ||
+			   !strcmp(state, "57P02") || !strcmp(state, "57P03")))
+		code = FLUX_EXIT_UNAVAILABLE;
+	else if (state && !strcmp(state, "57014") && db_interrupted)
+		code = interrupted_code();
+	if (!msg)
+		msg = line = one_line(res ? PQresultErrorMessage(res) : PQerrorMessage(db->conn));
+	if (!*msg) {
+		free(line);
+		msg = line = one_line(PQerrorMessage(db->conn));
+	}
+	if (code == FLUX_EXIT_UNAVAILABLE && PQstatus(db->conn) == CONNECTION_BAD)
+		err_set(err, code, "%s: lost the connection to the database: %s", what, msg);
+	else if (state)
+		err_set(err, code, "%s: %s (SQLSTATE %s)", what, msg, state);
+	else
+		err_set(err, code, "%s: %s", what, msg);
+	free(line);
+	if (res) {
+		const char *d = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+		const char *h = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+		if (state)
+			err->sqlstate = xstrdup(state);
+		if (d)
+			err->detail = xstrdup(d);
+		if (h)
+			err->hint = xstrdup(h);
+	}
+	return -1;
+}
+
+/* Run one command of ours (not a migration); any failure is `code`. */
+static int run_params(struct db *db, const char *sql, int nparams,
+		      const char *const *params, PGresult **out, enum flux_exit code,
+		      const char *what, struct flux_err *err)
+{
+	PGresult *res = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	ExecStatusType st = PQresultStatus(res);
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		fail_result(db, res, code, what, err);
+		PQclear(res);
+		return -1;
+	}
+	if (out)
+		*out = res;
+	else
+		PQclear(res);
+	return 0;
+}
+
+static int pg_unlock(struct db *db, struct flux_err *err);
+
+static void pg_close(struct db *db)
+{
+	if (!db)
+		return;
+	if (db->locked && PQstatus(db->conn) == CONNECTION_OK) {
+		struct flux_err ignore = FLUX_ERR_INIT;
+		pg_unlock(db, &ignore);
+		err_release(&ignore);
+	}
+	if (cancel_handle) {
+		PGcancel *c = cancel_handle;
+		cancel_handle = NULL;
+		PQfreeCancel(c);
+	}
+	PQfinish(db->conn);
+	free(db->history);
+	free(db);
+}
+
+/* Who holds our advisory lock (pid, application, client), for the log. */
+static void log_lock_holder(struct db *db, long long waited_ms)
+{
+	static const char sql[] =
+		"select a.pid, coalesce(a.application_name, ''), "
+		"coalesce(host(a.client_addr), 'local') "
+		"from pg_locks l join pg_stat_activity a on a.pid = l.pid "
+		"where l.locktype = 'advisory' and l.granted and l.objsubid = 1 "
+		"and ((l.classid::bigint << 32) | l.objid::bigint) = $1::bigint";
+	const char *params[1] = { db->lock_id };
+	PGresult *res = PQexecParams(db->conn, sql, 1, NULL, params, NULL, NULL, 0);
+
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0)
+		log_info("lock_wait", "waiting for advisory lock %s (%lld s): held by pid %s, application '%s', client %s",
+			 db->lock_id, waited_ms / 1000, PQgetvalue(res, 0, 0),
+			 PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
+	else
+		log_info("lock_wait", "waiting for advisory lock %s (%lld s)", db->lock_id,
+			 waited_ms / 1000);
+	PQclear(res);
+}
+
+/*
+ * Poll pg_try_advisory_lock rather than block in pg_advisory_lock: a
+ * blocked waiter holds a snapshot that CREATE INDEX CONCURRENTLY in the
+ * lock holder would wait for, a deadlock other tools have.
+ */
+static int pg_lock(struct db *db, struct flux_err *err)
+{
+	const char *params[1] = { db->lock_id };
+	long long start = clock_ms(), last_log = start;
+	long backoff = 0;
+	bool logged = false;
+
+	for (;;) {
+		PGresult *res;
+		bool got;
+		long long now;
+
+		if (db_interrupted)
+			return err_set(err, interrupted_code(), "interrupted while waiting for advisory lock %s",
+				       db->lock_id);
+		if (run_params(db, "select pg_try_advisory_lock($1::bigint)", 1, params, &res,
+			       FLUX_EXIT_REFUSED, "cannot take the advisory lock", err))
+			return -1;
+		got = PQgetvalue(res, 0, 0)[0] == 't';
+		PQclear(res);
+		if (got) {
+			db->locked = true;
+			if (logged)
+				log_info("lock", "took advisory lock %s after %lld ms", db->lock_id,
+					 clock_ms() - start);
+			return 0;
+		}
+		now = clock_ms();
+		if (db->cfg->lock_timeout_ms > 0 && now - start >= db->cfg->lock_timeout_ms)
+			return err_set(err, FLUX_EXIT_LOCK,
+				       "advisory lock %s still held by another migrator after %lld ms (FLUX_LOCK_TIMEOUT)",
+				       db->lock_id, now - start);
+		if (!logged || now - last_log >= 10000) {
+			log_lock_holder(db, now - start);
+			last_log = now;
+			logged = true;
+		}
+		backoff = clock_backoff(backoff, 250);
+		clock_sleep_ms(backoff);
+	}
+}
+
+static int pg_unlock(struct db *db, struct flux_err *err)
+{
+	const char *params[1] = { db->lock_id };
+
+	if (!db->locked)
+		return 0;
+	db->locked = false;
+	return run_params(db, "select pg_advisory_unlock($1::bigint)", 1, params, NULL,
+			  FLUX_EXIT_REFUSED, "cannot release the advisory lock", err);
+}
+
+static int pg_history_exists(struct db *db, bool *exists, struct flux_err *err)
+{
+	const char *params[1] = { db->history };
+	PGresult *res;
+
+	if (run_params(db, "select to_regclass($1) is not null", 1, params, &res,
+		       FLUX_EXIT_REFUSED, "cannot look up the history table", err))
+		return -1;
+	*exists = PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	return 0;
+}
+
+static int pg_history_create(struct db *db, struct flux_err *err)
+{
+	struct sb sql = SB_INIT;
+	int rc;
+
+	/* The same DDL as flux-migrations, so either tool can create it. */
+	sb_addf(&sql, "create schema if not exists %s", db->cfg->migrations_schema);
+	rc = run_params(db, sql.buf, 0, NULL, NULL, FLUX_EXIT_REFUSED,
+			"cannot create the history table's schema", err);
+	sb_reset(&sql);
+	sb_addf(&sql,
+		"create table if not exists %s (\n"
+		"    id text primary key,\n"
+		"    hash text not null,\n"
+		"    applied_at timestamp not null default current_timestamp\n"
+		")",
+		db->history);
+	if (!rc)
+		rc = run_params(db, sql.buf, 0, NULL, NULL, FLUX_EXIT_REFUSED,
+				"cannot create the history table", err);
+	sb_release(&sql);
+	return rc;
+}
+
+static int pg_history_read(struct db *db, struct plan_row **rows, size_t *n,
+			   struct flux_err *err)
+{
+	struct sb sql = SB_INIT;
+	PGresult *res;
+	int i, nt;
+
+	*rows = NULL;
+	*n = 0;
+	sb_addf(&sql, "select id, hash, applied_at::text from %s", db->history);
+	if (run_params(db, sql.buf, 0, NULL, &res, FLUX_EXIT_REFUSED,
+		       "cannot read the history table", err)) {
+		sb_release(&sql);
+		return -1;
+	}
+	sb_release(&sql);
+	nt = PQntuples(res);
+	*rows = xcalloc((size_t)nt + 1, sizeof(**rows));
+	for (i = 0; i < nt; i++) {
+		(*rows)[i].id = xstrdup(PQgetvalue(res, i, 0));
+		(*rows)[i].hash = xstrdup(PQgetvalue(res, i, 1));
+		(*rows)[i].applied_at = xstrdup(PQgetvalue(res, i, 2));
+	}
+	*n = (size_t)nt;
+	PQclear(res);
+	return 0;
+}
+
+/*
+ * The server's error position is 1-based, in characters of the statement
+ * we sent. Turn it into a byte offset of that statement; -1 if absent.
+ */
+static long position_offset(const char *stmt, size_t len, const char *pos_str)
+{
+	long pos = pos_str ? strtol(pos_str, NULL, 10) : 0;
+	long chars = 0;
+	size_t i;
+
+	if (pos <= 0)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (((unsigned char)stmt[i] & 0xC0) == 0x80)
+			continue;
+		if (++chars == pos)
+			return (long)i;
+	}
+	return (long)len;
+}
+
+/* Line and column of byte `off` in text, and that line with a caret. */
+static void add_context(struct flux_err *err, const char *text, size_t len,
+			size_t off, int *line_out, int *col_out)
+{
+	size_t i, line_start = 0, line_end;
+	int line = 1, col = 1, w;
+	struct sb ctx = SB_INIT;
+	char num[16];
+
+	if (off > len)
+		off = len;
+	for (i = 0; i < off; i++) {
+		if (text[i] == '\n') {
+			line++;
+			line_start = i + 1;
+		}
+	}
+	for (i = line_start; i < off; i++)
+		if (((unsigned char)text[i] & 0xC0) != 0x80)
+			col++;
+	*line_out = line;
+	*col_out = col;
+	for (line_end = line_start; line_end < len && text[line_end] != '\n'; line_end++)
+		;
+	w = snprintf(num, sizeof(num), "%d", line);
+	sb_addf(&ctx, "  %s | ", num);
+	sb_add(&ctx, text + line_start, line_end - line_start);
+	sb_addf(&ctx, "\n  %*s | ", w, "");
+	for (i = line_start; i < off && i < line_end; i++) {
+		unsigned char c = (unsigned char)text[i];
+		if ((c & 0xC0) == 0x80)
+			continue;
+		sb_addch(&ctx, c == '\t' ? '\t' : ' ');
+	}
+	sb_addch(&ctx, '^');
+	free(err->context);
+	err->context = sb_detach(&ctx, NULL);
+}
+
+/* What is being run, for the failure message. */
+struct run_unit {
+	const char *id;
+	const char *path;
+	const char *text; /* whole file text */
+	size_t len;
+	size_t stmt_start; /* the statement sent starts here in text */
+	size_t stmt_len;
+	size_t stmt_no, nstmts; /* no-transaction: 1-based statement, count */
+};
+
+/* Describe a migration's failure: file:line:col, message, SQLSTATE. */
+static int fail_migration(struct db *db, PGresult *res, const struct run_unit *u,
+			  struct flux_err *err)
+{
+	struct sb what = SB_INIT;
+	const char *pos = res ? PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION) : NULL;
+	long off = u->text ? position_offset(u->text + u->stmt_start, u->stmt_len, pos) : -1;
+	char *context = NULL;
+	int line = -1, col = -1;
+
+	if (off >= 0) {
+		struct flux_err tmp = FLUX_ERR_INIT;
+		add_context(&tmp, u->text, u->len, u->stmt_start + (size_t)off, &line, &col);
+		context = tmp.context;
+	}
+	if (line > 0)
+		sb_addf(&what, "migration '%s' failed at %s:%d:%d", u->id, u->path, line, col);
+	else
+		sb_addf(&what, "migration '%s' failed (%s)", u->id, u->path);
+	if (u->nstmts) {
+		sb_addf(&what, " in statement %zu of %zu, run without a transaction", u->stmt_no, u->nstmts);
+		if (u->stmt_no > 1)
+			sb_addf(&what, " (statements 1-%zu already ran and were not rolled back)",
+				u->stmt_no - 1);
+		else
+			sb_adds(&what, " (no statement had run)");
+	}
+	fail_result(db, res, FLUX_EXIT_MIGRATION, what.buf, err);
+	err->context = context;
+	sb_release(&what);
+	return -1;
+}
+
+static void rollback_quietly(struct db *db)
+{
+	if (PQstatus(db->conn) == CONNECTION_OK &&
+	    PQtransactionStatus(db->conn) != PQTRANS_IDLE)
+		PQclear(PQexec(db->conn, "rollback"));
+}
+
+/* Send one piece of text; fail_migration on an error result. */
+static int exec_text(struct db *db, const char *sql, const struct run_unit *u,
+		     struct flux_err *err)
+{
+	PGresult *res = PQexec(db->conn, sql);
+	ExecStatusType st = PQresultStatus(res);
+	int rc = 0;
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY)
+		rc = fail_migration(db, res, u, err);
+	PQclear(res);
+	return rc;
+}
+
+/*
+ * A `-- flux:no-transaction` migration: statement by statement, each on its
+ * own (CREATE INDEX CONCURRENTLY refuses a multi-statement string).
+ */
+static int exec_statements(struct db *db, struct run_unit *u, struct flux_err *err)
+{
+	struct split_result r = SPLIT_RESULT_INIT;
+	struct sb stmt = SB_INIT;
+	size_t i;
+	int rc = 0;
+
+	if (split_sql(u->text, u->len, &r, err)) {
+		char *msg = err->msg;
+		err->msg = NULL;
+		err_set(err, FLUX_EXIT_DIRECTORY, "cannot split migration '%s' into statements: %s",
+			u->path, msg);
+		free(msg);
+		return -1;
+	}
+	u->nstmts = r.n;
+	for (i = 0; i < r.n && !rc; i++) {
+		u->stmt_no = i + 1;
+		u->stmt_start = r.stmts[i].start;
+		u->stmt_len = r.stmts[i].len;
+		sb_reset(&stmt);
+		sb_add(&stmt, u->text + u->stmt_start, u->stmt_len);
+		log_debug("statement", "'%s': statement %zu of %zu (line %d)", u->id, i + 1, r.n,
+			  r.stmts[i].line);
+		rc = exec_text(db, stmt.buf, u, err);
+	}
+	sb_release(&stmt);
+	split_result_release(&r);
+	return rc;
+}
+
+enum history_op { HISTORY_NONE, HISTORY_INSERT, HISTORY_DELETE };
+
+/*
+ * Run one migration text. In a transaction: BEGIN, the text, the history
+ * row, COMMIT; any failure rolls all of it back. A no-transaction text
+ * runs statement by statement; its history row is written after the last.
+ */
+static int run_migration(struct db *db, const char *id, const char *path,
+			 const char *text, size_t len, bool no_tx,
+			 enum history_op op, const char *hash, struct flux_err *err)
+{
+	struct run_unit u;
+	struct sb sql = SB_INIT;
+	const char *params[2] = { id, hash };
+	int rc = -1;
+
+	memset(&u, 0, sizeof(u));
+	u.id = id;
+	u.path = path;
+	u.text = text ? text : "";
+	u.len = text ? len : 0;
+	u.stmt_len = u.len;
+	db->current_id = id;
+	if (no_tx) {
+		if (exec_statements(db, &u, err))
+			goto cleanup;
+	} else {
+		if (run_params(db, "begin", 0, NULL, NULL, FLUX_EXIT_MIGRATION,
+			       "cannot begin a transaction", err) ||
+		    exec_text(db, u.text, &u, err))
+			goto cleanup;
+	}
+	if (op == HISTORY_INSERT)
+		sb_addf(&sql, "insert into %s (id, hash) values ($1, $2)", db->history);
+	else if (op == HISTORY_DELETE)
+		sb_addf(&sql, "delete from %s where id = $1", db->history);
+	if (op != HISTORY_NONE &&
+	    run_params(db, sql.buf, op == HISTORY_INSERT ? 2 : 1, params, NULL,
+		       FLUX_EXIT_MIGRATION, "cannot record the migration in the history table", err))
+		goto cleanup;
+	if (!no_tx && run_params(db, "commit", 0, NULL, NULL, FLUX_EXIT_MIGRATION,
+				 "cannot commit the migration", err))
+		goto cleanup;
+	rc = 0;
+cleanup:
+	if (rc)
+		rollback_quietly(db);
+	db->current_id = NULL;
+	sb_release(&sql);
+	return rc;
+}
+
+static int pg_run_repeatable(struct db *db, const struct mdir_migration *m,
+			     struct flux_err *err)
+{
+	return run_migration(db, m->id, m->path, m->text, m->text_len,
+			     m->no_transaction, HISTORY_NONE, NULL, err);
+}
+
+static int pg_apply(struct db *db, const struct mdir_migration *m, struct flux_err *err)
+{
+	return run_migration(db, m->id, m->path, m->text, m->text_len,
+			     m->no_transaction, HISTORY_INSERT, m->hash, err);
+}
+
+static int pg_undo(struct db *db, const struct mdir_migration *m, struct flux_err *err)
+{
+	if (!m->undo_path)
+		return run_migration(db, m->id, m->path, "", 0, false, HISTORY_DELETE,
+				     NULL, err);
+	return run_migration(db, m->id, m->undo_path, m->undo_text, m->undo_len,
+			     m->undo_no_transaction, HISTORY_DELETE, NULL, err);
+}
+
+static const struct db_backend backends[] = {
+	{
+		"postgres", pg_open, pg_close, pg_lock, pg_unlock,
+		pg_history_exists, pg_history_create, pg_history_read,
+		pg_run_repeatable, pg_apply, pg_undo,
+	},
+};
+
+const struct db_backend *db_backend_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+		if (!strcmp(backends[i].name, name))
+			return &backends[i];
+	return NULL;
+}
