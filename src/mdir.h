@@ -8,7 +8,9 @@
  * text kept for sending has the BOM removed. Invalid UTF-8 and NUL bytes
  * are FLUX_EXIT_DIRECTORY naming the file and byte offset.
  * struct mdir owns everything inside it; mdir_release() frees it all.
- * May depend on err, log, sb, xalloc, OpenSSL (EVP MD5) and libc.
+ * A `-- flux:no-transaction` file is split once here so that a file the
+ * splitter rejects is exit 4 before anything runs.
+ * May depend on err, log, sb, split, xalloc, OpenSSL (EVP MD5) and libc.
  */
 #ifndef FLUX_MDIR_H
 #define FLUX_MDIR_H
