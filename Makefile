@@ -29,7 +29,8 @@ $(SYSROOT)/.stamp: scripts/build-sysroot.sh
 
 build/musl/%.o: %.c $(HDRS) $(SYSROOT)/.stamp
 	@mkdir -p $(dir $@)
-	$(MUSL_CC) $(MUSL_CFLAGS) -c $< -o $@
+	@echo '  CC (musl) $<'
+	@$(MUSL_CC) $(MUSL_CFLAGS) -c $< -o $@
 
 build/flux: $(MUSL_OBJ)
 	$(MUSL_CC) -static -s -o $@ $(MUSL_OBJ) $(MUSL_LIBS)
@@ -47,7 +48,8 @@ dev: build/dev/flux
 
 build/dev/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(DEV_CC) $(DEV_CFLAGS) -c $< -o $@
+	@echo '  CC (dev)  $<'
+	@$(DEV_CC) $(DEV_CFLAGS) -c $< -o $@
 
 build/dev/libflux.a: $(DEV_LIB_OBJ)
 	rm -f $@
