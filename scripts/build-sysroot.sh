@@ -1,0 +1,263 @@
+#!/bin/sh
+# Build the musl sysroot the shipped static binary links against:
+#   scripts/build-sysroot.sh build/sysroot
+# leaves in build/sysroot:
+#   lib/     libpq.a libpgcommon.a libpgport.a libssl.a libcrypto.a libinih.a
+#   include/ libpq-fe.h libpq-events.h postgres_ext.h pg_config_ext.h openssl/ ini.h
+# and touches build/sysroot/.stamp. Link with
+#   musl-gcc -static ... -Lbuild/sysroot/lib -lpq -lpgcommon -lpgport -lssl -lcrypto -linih
+#
+# OpenSSL and libpq are compiled with musl-gcc from Debian's source packages,
+# pinned below, fetched with apt-get through a private apt configuration that
+# is derived at run time from this machine's own apt sources (the deb entries
+# turned into deb-src); /etc/apt is never written. inih is the installed
+# libinih-dev: one small glibc-built object whose only glibc-specific
+# references (__ctype_b_loc, fopen64) musl's libc.a provides for compatibility.
+#
+# Cached: sources stay in build/deps/src, each library is rebuilt only when its
+# stamp in the sysroot is missing or records another recipe (the unpacked build trees under
+# build/deps/work are deleted once installed), and a complete sysroot makes the
+# script return at once. Build logs go to build/deps/log/*.log; on failure the
+# tail of the failing log is printed. Tools come from scripts/install-deps.sh.
+set -eu
+
+PG_PKG=postgresql-15
+PG_VER=15.18-0+deb12u1
+SSL_PKG=openssl
+SSL_VER=3.0.20-1~deb12u2
+# Bump when a build recipe below changes, so cached builds are redone.
+RECIPE=1
+JOBS=${JOBS:-2}
+CC=${MUSL_CC:-musl-gcc}
+
+die() { echo "build-sysroot: $*" >&2; exit 1; }
+
+[ $# -eq 1 ] || die "usage: $0 SYSROOT"
+mkdir -p "$1"
+SYSROOT=$(cd "$1" && pwd)
+DEPS=${FLUX_DEPS_DIR:-$(dirname "$SYSROOT")/deps}
+mkdir -p "$DEPS"
+DEPS=$(cd "$DEPS" && pwd)
+SRC=$DEPS/src
+WORK=$DEPS/work
+LOG=$DEPS/log
+APTDIR=$DEPS/apt
+STAMP_TEXT="pg=$PG_VER ssl=$SSL_VER recipe=$RECIPE"
+
+SYSROOT_FILES="lib/libpq.a lib/libpgcommon.a lib/libpgport.a lib/libssl.a
+lib/libcrypto.a lib/libinih.a include/libpq-fe.h include/postgres_ext.h
+include/pg_config_ext.h include/openssl/ssl.h include/openssl/evp.h include/ini.h"
+
+# stamp_ok FILE: FILE exists and records the current versions and recipe.
+stamp_ok() { [ -f "$1" ] && [ "$(cat "$1")" = "$STAMP_TEXT" ]; }
+
+complete() {
+	stamp_ok "$SYSROOT/.openssl.stamp" && stamp_ok "$SYSROOT/.libpq.stamp" || return 1
+	for f in $SYSROOT_FILES; do [ -f "$SYSROOT/$f" ] || return 1; done
+}
+
+# run NAME CMD...: run CMD with output appended to $LOG/NAME.log; on failure
+# show the end of that log and stop.
+run() {
+	name=$1; shift
+	if ! "$@" >>"$LOG/$name.log" 2>&1; then
+		echo "build-sysroot: failed: $*" >&2
+		echo "build-sysroot: last lines of $LOG/$name.log:" >&2
+		tail -n 25 "$LOG/$name.log" >&2
+		exit 1
+	fi
+}
+
+if complete && [ -f "$SYSROOT/.stamp" ]; then
+	# Also reached when make reruns us because this script is newer than the
+	# stamp: refresh the stamp so make stops asking.
+	touch "$SYSROOT/.stamp"
+	exit 0
+fi
+
+# One build at a time (several make runs may share this tree); whoever waited
+# finds the work done.
+if command -v flock >/dev/null 2>&1; then
+	exec 9>"$DEPS/lock"
+	flock 9
+	if complete && [ -f "$SYSROOT/.stamp" ]; then
+		touch "$SYSROOT/.stamp"
+		exit 0
+	fi
+fi
+
+for t in "$CC" apt-get dpkg-source perl make ar; do
+	command -v "$t" >/dev/null 2>&1 || die "missing $t; run scripts/install-deps.sh"
+done
+mkdir -p "$SRC" "$WORK" "$LOG" "$SYSROOT/lib" "$SYSROOT/include"
+
+# --- private apt configuration for source packages -------------------------
+# deb822 .sources: keep enabled stanzas of type deb, typed deb-src instead.
+# Stanzas signed by a keyring other than Debian's archive keyring are skipped
+# (third-party repositories publish no matching sources anyway).
+AWK_DEB822='
+function flush(   i, n, t, has, sb) {
+	if (nf == 0) return
+	n = split(val["types"], t, /[ \t]+/)
+	has = 0
+	for (i = 1; i <= n; i++) if (t[i] == "deb") has = 1
+	sb = val["signed-by"]
+	if (tolower(val["enabled"]) != "no" && has &&
+	    (sb == "" || (!multi["signed-by"] && sb ~ /debian-archive-/))) {
+		for (i = 1; i <= nf; i++)
+			if (key[i] == "types") print "Types: deb-src"
+			else printf "%s", raw[i]
+		print ""
+	}
+	nf = 0; split("", val); split("", multi); split("", raw); split("", key)
+}
+/^#/ { next }
+/^[ \t]*$/ { flush(); next }
+/^[ \t]/ { if (nf) { raw[nf] = raw[nf] $0 "\n"; multi[key[nf]] = 1 }; next }
+{
+	k = $0; sub(/:.*/, "", k); k = tolower(k)
+	v = $0; sub(/^[^:]*:[ \t]*/, "", v); sub(/[ \t]+$/, "", v)
+	nf++; key[nf] = k; raw[nf] = $0 "\n"; val[k] = v
+}
+END { flush() }'
+# one-line .list: "deb [opts] URI suite comps" -> "deb-src [opts] URI ...".
+AWK_ONELINE='
+{
+	sub(/#.*/, "")
+	if ($1 != "deb") next
+	line = $0
+	sub(/^[ \t]*deb[ \t]+/, "", line)
+	opts = ""
+	if (line ~ /^\[/) {
+		opts = line; sub(/\].*/, "]", opts)
+		sub(/^\[[^]]*\][ \t]*/, "", line)
+		if (opts ~ /signed-by=/ && opts !~ /signed-by=[^] ]*debian-archive-/) next
+		opts = opts " "
+	}
+	print "deb-src " opts line
+}'
+
+derive_apt_sources() {
+	etc_list=$(apt-config shell X Dir::Etc::SourceList/f | sed "s/^X='\(.*\)'$/\1/")
+	etc_parts=$(apt-config shell X Dir::Etc::SourceParts/d | sed "s/^X='\(.*\)'$/\1/")
+	rm -rf "$APTDIR/sources.list.d"
+	mkdir -p "$APTDIR/sources.list.d" "$APTDIR/lists/partial" \
+		"$APTDIR/cache/archives/partial"
+	: >"$APTDIR/sources.list"
+	[ -f "$etc_list" ] && awk "$AWK_ONELINE" "$etc_list" >>"$APTDIR/sources.list"
+	for f in "$etc_parts"/*.list; do
+		[ -f "$f" ] && awk "$AWK_ONELINE" "$f" >>"$APTDIR/sources.list"
+	done
+	for f in "$etc_parts"/*.sources; do
+		[ -f "$f" ] || continue
+		out="$APTDIR/sources.list.d/$(basename "$f")"
+		awk "$AWK_DEB822" "$f" >"$out"
+		[ -s "$out" ] || rm -f "$out"
+	done
+	if ! [ -s "$APTDIR/sources.list" ] &&
+	   [ -z "$(ls "$APTDIR/sources.list.d")" ]; then
+		die "no enabled deb entries in $etc_list or $etc_parts"
+	fi
+}
+
+apt_private() {
+	apt-get -q \
+		-o Dir::Etc::SourceList="$APTDIR/sources.list" \
+		-o Dir::Etc::SourceParts="$APTDIR/sources.list.d" \
+		-o Dir::State::Lists="$APTDIR/lists" \
+		-o Dir::Cache="$APTDIR/cache" \
+		-o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= \
+		-o APT::Sandbox::User=root \
+		"$@"
+}
+
+# fetch PKG VERSION: download PKG's Debian source package into $SRC once.
+fetch() {
+	dsc="$SRC/${1}_$(echo "$2" | sed 's/^[0-9]*://').dsc"
+	[ -f "$dsc" ] && return 0
+	if ! [ -f "$APTDIR/updated" ]; then
+		derive_apt_sources
+		# A failing third-party source must not stop us: the pinned
+		# versions are checked by apt-get source itself.
+		apt_private update >"$LOG/apt.log" 2>&1 || true
+		touch "$APTDIR/updated"
+	fi
+	if ! (cd "$SRC" && apt_private source --download-only "$1=$2") \
+	    >>"$LOG/apt.log" 2>&1; then
+		rm -f "$APTDIR/updated"
+		echo "build-sysroot: cannot download source $1=$2" >&2
+		tail -n 20 "$LOG/apt.log" >&2
+		exit 1
+	fi
+}
+
+# unpack PKG VERSION DIR: fresh copy of the patched source tree in DIR.
+unpack() {
+	v=$(echo "$2" | sed 's/^[0-9]*://')
+	rm -rf "$3"
+	run unpack dpkg-source --no-check -x "$SRC/${1}_$v.dsc" "$3"
+	# dpkg-source copies the upstream tarballs next to DIR; $SRC has them.
+	rm -f "$(dirname "$3")"/*.orig.tar.*
+}
+
+# --- OpenSSL ----------------------------------------------------------------
+if ! stamp_ok "$SYSROOT/.openssl.stamp"; then
+	echo "build-sysroot: OpenSSL $SSL_VER (musl, static); log in $LOG/openssl.log" >&2
+	fetch "$SSL_PKG" "$SSL_VER"
+	: >"$LOG/openssl.log"
+	d="$WORK/openssl"
+	unpack "$SSL_PKG" "$SSL_VER" "$d"
+	# Static libraries only, nothing loaded at run time (no engines, no
+	# provider modules), and nothing that needs Linux kernel headers, which
+	# musl-gcc does not see (AF_ALG engine, KTLS).
+	(cd "$d" && run openssl env CC="$CC" ./Configure linux-x86_64 \
+		no-shared no-module no-engine no-afalgeng no-secure-memory no-ktls \
+		no-tests no-ui-console \
+		--prefix="$SYSROOT" --openssldir=/etc/ssl --libdir=lib)
+	# Libraries and headers only: no openssl program, no docs.
+	run openssl make -C "$d" -j"$JOBS" build_libs
+	run openssl make -C "$d" install_dev
+	rm -rf "$SYSROOT/lib/pkgconfig"
+	echo "$STAMP_TEXT" >"$SYSROOT/.openssl.stamp"
+	rm -rf "$d"
+	rm -f "$SYSROOT/.libpq.stamp"
+fi
+
+# --- libpq ------------------------------------------------------------------
+if ! stamp_ok "$SYSROOT/.libpq.stamp"; then
+	echo "build-sysroot: libpq $PG_VER (musl, static); log in $LOG/libpq.log" >&2
+	fetch "$PG_PKG" "$PG_VER"
+	: >"$LOG/libpq.log"
+	d="$WORK/postgresql"
+	unpack "$PG_PKG" "$PG_VER" "$d"
+	(cd "$d" && run libpq env CC="$CC" \
+		CPPFLAGS="-I$SYSROOT/include" LDFLAGS="-L$SYSROOT/lib" \
+		./configure --without-readline --without-zlib --without-icu \
+		--without-llvm --without-gssapi --without-ldap --without-pam \
+		--without-libxml --without-lz4 --without-zstd --without-systemd \
+		--with-openssl)
+	# Headers generated from the backend's tables (errcodes.h, ...), which
+	# src/common needs; the tarball's pregenerated parser files are used.
+	run libpq make -C "$d/src/backend" generated-headers
+	run libpq make -C "$d/src/port" -j"$JOBS" libpgport.a
+	run libpq make -C "$d/src/common" -j"$JOBS" libpgcommon.a
+	run libpq make -C "$d/src/interfaces/libpq" -j"$JOBS" all-static-lib
+	cp "$d/src/interfaces/libpq/libpq.a" "$d/src/common/libpgcommon.a" \
+		"$d/src/port/libpgport.a" "$SYSROOT/lib/"
+	cp "$d/src/interfaces/libpq/libpq-fe.h" \
+		"$d/src/interfaces/libpq/libpq-events.h" \
+		"$d/src/include/postgres_ext.h" "$d/src/include/pg_config_ext.h" \
+		"$SYSROOT/include/"
+	echo "$STAMP_TEXT" >"$SYSROOT/.libpq.stamp"
+	rm -rf "$d"
+fi
+
+# --- inih -------------------------------------------------------------------
+inih_a=/usr/lib/$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)/libinih.a
+[ -f /usr/include/ini.h ] && [ -f "$inih_a" ] ||
+	die "libinih-dev is not installed; run scripts/install-deps.sh"
+cp /usr/include/ini.h "$SYSROOT/include/"
+cp "$inih_a" "$SYSROOT/lib/"
+
+complete || die "sysroot incomplete after build"
+touch "$SYSROOT/.stamp"
