@@ -11,24 +11,25 @@ int cmd_apply(int argc, char **argv, struct flux_ctx *ctx)
 	struct session s;
 	const struct mdir_migration **list = NULL;
 	size_t n = 0;
-	long limit = 0;
+	long limit = -1; /* -1: all pending; 0 (as in flux-migrations): none */
 	bool dry_run = false;
 	int i, rc;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--dry-run"))
 			dry_run = true;
-		else if (!limit && (limit = front_parse_count(argv[i])) > 0)
+		else if (limit < 0 && (limit = front_parse_count(argv[i])) >= 0)
 			continue;
 		else
 			return front_fail(ctx, FLUX_EXIT_USAGE,
-					  "apply: unexpected argument '%s': expected a positive number of migrations or --dry-run",
+					  "apply: unexpected argument '%s': expected a number of migrations or --dry-run",
 					  argv[i]);
 	}
 
 	memset(&s, 0, sizeof(s));
 	if (session_open(ctx, &s, !dry_run) || plan_validate(&s.plan, &ctx->err) ||
-	    plan_apply_list(&s.plan, (size_t)limit, &list, &n, &ctx->err)) {
+	    (limit != 0 && plan_apply_list(&s.plan, limit < 0 ? 0 : (size_t)limit,
+					   &list, &n, &ctx->err))) {
 		rc = ctx->err.code;
 		goto cleanup;
 	}

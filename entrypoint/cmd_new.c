@@ -82,10 +82,13 @@ int cmd_new(int argc, char **argv, struct flux_ctx *ctx)
 	int i, first = 1, nnn, rc = 0;
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "--pre"))
-			sub = "pre-apply";
-		else if (!strcmp(argv[i], "--post"))
-			sub = "post-apply";
+		const char *want = !strcmp(argv[i], "--pre") ? "pre-apply" :
+				   !strcmp(argv[i], "--post") ? "post-apply" : NULL;
+
+		if (want && sub && strcmp(want, sub))
+			return front_fail(ctx, FLUX_EXIT_USAGE, "new: --pre and --post exclude each other");
+		if (want)
+			sub = want;
 		else if (!strcmp(argv[i], "--"))
 			break;
 		else

@@ -11,7 +11,7 @@ int cmd_rollback(int argc, char **argv, struct flux_ctx *ctx)
 	struct session s;
 	const struct mdir_migration **list = NULL;
 	size_t n = 0;
-	long count = 0;
+	long count = -1;
 	const char *to = NULL;
 	bool all = false, dry_run = false;
 	enum plan_rollback_mode mode;
@@ -26,14 +26,14 @@ int cmd_rollback(int argc, char **argv, struct flux_ctx *ctx)
 			to = argv[++i];
 		else if (!strncmp(argv[i], "--to=", 5) && argv[i][5])
 			to = argv[i] + 5;
-		else if (!count && (count = front_parse_count(argv[i])) > 0)
+		else if (count < 0 && (count = front_parse_count(argv[i])) >= 0)
 			continue;
 		else
 			return front_fail(ctx, FLUX_EXIT_USAGE,
 					  "rollback: unexpected argument '%s': expected N, --to ID, --all or --dry-run",
 					  argv[i]);
 	}
-	forms = (count > 0) + (to != NULL) + all;
+	forms = (count >= 0) + (to != NULL) + all;
 	if (forms != 1)
 		return front_fail(ctx, FLUX_EXIT_USAGE,
 				  "rollback needs exactly one of: N (undo the last N), --to ID (down to and including ID), --all (flux-migrations' bare rollback undid everything)");
@@ -44,7 +44,7 @@ int cmd_rollback(int argc, char **argv, struct flux_ctx *ctx)
 
 	memset(&s, 0, sizeof(s));
 	if (session_open(ctx, &s, !dry_run) || plan_validate(&s.plan, &ctx->err) ||
-	    plan_rollback_list(&s.plan, mode, (size_t)count, to, &list, &n, &ctx->err)) {
+	    plan_rollback_list(&s.plan, mode, count < 0 ? 0 : (size_t)count, to, &list, &n, &ctx->err)) {
 		rc = ctx->err.code;
 		goto cleanup;
 	}

@@ -89,7 +89,7 @@ void front_print_plan(const struct flux_ctx *ctx,
 		      const struct mdir_migration *const *list, size_t n,
 		      const char *verb, bool repeatables);
 
-/* Parse a positive count for apply/rollback; -1 if not one. */
+/* Parse a count (0 or more) for apply/rollback; -1 if not one. */
 long front_parse_count(const char *s);
 
 /* Is standard input a terminal (confirmation possible)? */

@@ -78,7 +78,7 @@ long front_parse_count(const char *s)
 		return -1;
 	errno = 0;
 	n = strtol(s, &end, 10);
-	if (errno || *end || n <= 0)
+	if (errno || *end || n < 0)
 		return -1;
 	return n;
 }
