@@ -46,8 +46,8 @@ struct db {
 
 /* Connection parameters: connect_timeout first so the URL may override it. */
 struct conn_params {
-	const char *keys[4];
-	const char *vals[4];
+	const char *keys[5];
+	const char *vals[5];
 };
 
 static void conn_params_init(struct conn_params *p, const struct flux_config *cfg)
@@ -64,6 +64,42 @@ static void conn_params_init(struct conn_params *p, const struct flux_config *cf
 	p->vals[i++] = "flux";
 	p->keys[i] = NULL;
 	p->vals[i] = NULL;
+}
+
+/*
+ * Does the connection insist on TLS (sslmode require or verify-*)? Then a
+ * server that answers without TLS is refusing us, not down.
+ */
+static bool tls_required(const struct flux_config *cfg)
+{
+	PQconninfoOption *opts, *o;
+	const char *mode = NULL;
+	bool req;
+
+	opts = PQconninfoParse(cfg->database_url ? cfg->database_url : "", NULL);
+	for (o = opts; o && o->keyword; o++)
+		if (!strcmp(o->keyword, "sslmode") && o->val && *o->val)
+			mode = o->val;
+	if (!mode)
+		mode = getenv("PGSSLMODE");
+	req = mode && (!strcmp(mode, "require") || !strncmp(mode, "verify-", 7));
+	PQconninfoFree(opts);
+	return req;
+}
+
+/* The server answers a plain-text ping although ours got no answer. */
+static bool up_without_tls(const struct conn_params *p)
+{
+	struct conn_params plain = *p;
+	int i;
+
+	for (i = 0; plain.keys[i]; i++)
+		;
+	plain.keys[i] = "sslmode";
+	plain.vals[i] = "disable";
+	plain.keys[i + 1] = NULL;
+	plain.vals[i + 1] = NULL;
+	return PQpingParams(plain.keys, plain.vals, 1) == PQPING_OK;
 }
 
 /* Where we connect, for messages: never carries a password. */
@@ -162,6 +198,7 @@ static PGconn *connect_waiting(const struct flux_config *cfg, struct flux_err *e
 	char *target = describe_target(cfg);
 	char *last = NULL;
 	PGconn *conn = NULL;
+	bool need_tls = tls_required(cfg);
 
 	conn_params_init(&p, cfg);
 	for (;;) {
@@ -190,6 +227,13 @@ static PGconn *connect_waiting(const struct flux_config *cfg, struct flux_err *e
 				err_set(err, FLUX_EXIT_REFUSED, "database at %s refused the connection: %s", target, last);
 				break;
 			}
+		} else if (ping == PQPING_NO_RESPONSE && need_tls && up_without_tls(&p)) {
+			PGconn *probe = PQconnectdbParams(p.keys, p.vals, 1);
+			free(last);
+			last = one_line(PQerrorMessage(probe));
+			PQfinish(probe);
+			err_set(err, FLUX_EXIT_REFUSED, "database at %s refused TLS: %s", target, last);
+			break;
 		}
 		now = clock_ms();
 		if (now - start >= cfg->wait_timeout_ms) {

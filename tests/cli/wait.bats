@@ -75,3 +75,14 @@ load helper
 	run --separate-stderr flux wait --wait-timeout 1s --database-url "postgresql://flux_test@no-such-host.invalid:5432/x"
 	assert_status 6
 }
+
+@test "sslmode=require against a server without TLS: exit 7 at once" {
+	local t0 t1
+	t0=$(now_ms)
+	run --separate-stderr flux wait --wait-timeout 30s --database-url "$(db_url)?sslmode=require"
+	t1=$(now_ms)
+	assert_status 7
+	[ $((t1 - t0)) -lt 5000 ]
+	assert_icontains "$stderr" "TLS" "stderr"
+	assert_not_contains "$stderr" "$FLUX_TEST_PASSWORD" "stderr"
+}
