@@ -326,6 +326,23 @@ static int finish_stdout(int rc)
 	return rc;
 }
 
+/*
+ * Pick the log format before the configuration is loaded, so that even a
+ * configuration error is a JSON line when JSON was asked for. The loaded
+ * configuration settles it afterwards.
+ */
+static void early_log_format(const struct args *a)
+{
+	const char *fmt = getenv("FLUX_LOG_FORMAT");
+	size_t i;
+
+	for (i = 0; i < a->nflags; i++)
+		if (a->flags[i].key == CFG_LOG_FORMAT)
+			fmt = a->flags[i].value;
+	if (fmt && !strcmp(fmt, "json"))
+		log_setup(LOG_INFO, LOG_JSON);
+}
+
 int main(int argc, char **argv)
 {
 	struct flux_ctx ctx;
@@ -338,6 +355,7 @@ int main(int argc, char **argv)
 	signals_install();
 
 	rc = parse_args(argc, argv, &a, &ctx);
+	early_log_format(&a);
 	if (rc)
 		goto done;
 	if (a.version) {
