@@ -64,7 +64,8 @@ UNIT_BIN := $(patsubst tests/unit/%.c,build/dev/tests/%,$(UNIT_SRC))
 
 build/dev/tests/%: tests/unit/%.c build/dev/libflux.a
 	@mkdir -p $(dir $@)
-	$(DEV_CC) $(DEV_CFLAGS) $(DEV_LDFLAGS) -o $@ $< build/dev/libflux.a $(DEV_LIBS) -lcmocka
+	@echo "  LINK      $@"
+	@$(DEV_CC) $(DEV_CFLAGS) $(DEV_LDFLAGS) -o $@ $< build/dev/libflux.a $(DEV_LIBS) -lcmocka
 
 unit: $(UNIT_BIN)
 

@@ -31,31 +31,14 @@ const char *env_config_path(env_lookup_fn lookup)
 static int read_secret(const char *var, const char *path, struct sb *out,
 		       struct flux_err *err)
 {
-	char buf[4096];
-	FILE *f;
-	size_t n;
-	int saved;
-
-	f = fopen(path, "rb");
-	if (!f)
-		return err_set(err, FLUX_EXIT_CONFIG, "cannot read %s '%s': %s", var,
-			       path, strerror(errno));
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
-		sb_add(out, buf, n);
-		if (out->len > SECRET_MAX) {
-			fclose(f);
+	if (sb_read_file(out, path, SECRET_MAX)) {
+		if (errno == EFBIG)
 			return err_set(err, FLUX_EXIT_CONFIG,
 				       "cannot read %s '%s': larger than %d bytes",
 				       var, path, SECRET_MAX);
-		}
-	}
-	if (ferror(f)) {
-		saved = errno;
-		fclose(f);
 		return err_set(err, FLUX_EXIT_CONFIG, "cannot read %s '%s': %s", var,
-			       path, strerror(saved));
+			       path, strerror(errno));
 	}
-	fclose(f);
 	if (memchr(out->buf, '\0', out->len))
 		return err_set(err, FLUX_EXIT_CONFIG,
 			       "cannot read %s '%s': it holds a NUL byte", var, path);

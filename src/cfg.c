@@ -595,32 +595,19 @@ done:
 
 static int read_file(const char *path, struct sb *out, struct flux_err *err)
 {
-	char buf[8192];
-	FILE *f;
-	size_t n;
-	int saved;
+	int rc = sb_read_file(out, path, FILE_MAX);
 
-	f = fopen(path, "rb");
-	if (!f)
+	if (rc == -1)
 		return err_set(err, FLUX_EXIT_CONFIG,
 			       "cannot open config file '%s': %s", path,
 			       strerror(errno));
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
-		sb_add(out, buf, n);
-		if (out->len > FILE_MAX) {
-			fclose(f);
-			return err_set(err, FLUX_EXIT_CONFIG,
-				       "cannot read config file '%s': larger than %d bytes",
-				       path, FILE_MAX);
-		}
-	}
-	if (ferror(f)) {
-		saved = errno;
-		fclose(f);
+	if (rc && errno == EFBIG)
+		return err_set(err, FLUX_EXIT_CONFIG,
+			       "cannot read config file '%s': larger than %d bytes",
+			       path, FILE_MAX);
+	if (rc)
 		return err_set(err, FLUX_EXIT_CONFIG, "cannot read config file '%s': %s",
-			       path, strerror(saved));
-	}
-	fclose(f);
+			       path, strerror(errno));
 	return 0;
 }
 

@@ -1,5 +1,6 @@
 #include "sb.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,4 +131,31 @@ char *sb_detach(struct sb *sb, size_t *len)
 	p = sb->alloc ? sb->buf : xstrdup("");
 	sb_init(sb, 0);
 	return p;
+}
+
+int sb_read_file(struct sb *sb, const char *path, size_t max)
+{
+	char buf[8192];
+	size_t n, start = sb->len;
+	FILE *f = fopen(path, "rb");
+	int saved;
+
+	if (!f)
+		return -1;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		sb_add(sb, buf, n);
+		if (sb->len - start > max) {
+			fclose(f);
+			errno = EFBIG;
+			return -2;
+		}
+	}
+	if (ferror(f)) {
+		saved = errno;
+		fclose(f);
+		errno = saved;
+		return -2;
+	}
+	fclose(f);
+	return 0;
 }

@@ -35,6 +35,12 @@ void sb_vaddf(struct sb *sb, const char *fmt, va_list ap);
 /* Append s as the body of a JSON string (no surrounding quotes). */
 void sb_add_json(struct sb *sb, const char *s);
 void sb_setlen(struct sb *sb, size_t len);
+/*
+ * Append the contents of the file at path. 0 on success; -1 when it cannot
+ * be opened, -2 when reading fails (errno tells why; EFBIG when it holds
+ * more than max bytes). What was read before a failure stays appended.
+ */
+int sb_read_file(struct sb *sb, const char *path, size_t max);
 char *sb_detach(struct sb *sb, size_t *len);
 
 #endif
