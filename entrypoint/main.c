@@ -305,6 +305,8 @@ static void report(const struct flux_err *err)
 	struct log_fields f = LOG_FIELDS_INIT;
 
 	f.sqlstate = err->sqlstate;
+	f.file = err->file;
+	f.line = err->line;
 	emit_lines("error", &f, "", err->msg ? err->msg : "failed");
 	if (err->detail)
 		emit_lines("error_detail", &f, "detail: ", err->detail);
@@ -350,6 +352,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	memset(&ctx, 0, sizeof(ctx));
+	ctx.err.line = -1;
 	memset(&a, 0, sizeof(a));
 	cfg_init(&ctx.cfg);
 	signals_install();
