@@ -13,7 +13,12 @@ static void on_signal(int sig)
 	if (db_interrupted)
 		_exit(code);
 	db_interrupted = sig == SIGINT ? 2 : 1;
-	db_cancel_from_signal();
+	/*
+	 * Not connected yet (waiting for the server): nothing to roll back,
+	 * and libpq may sit in a connect attempt for seconds, so leave now.
+	 */
+	if (!db_cancel_from_signal())
+		_exit(code);
 }
 
 void signals_install(void)

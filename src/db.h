@@ -30,8 +30,11 @@ struct db;
  */
 extern volatile sig_atomic_t db_interrupted;
 
-/* Cancel the statement in flight, if any. Async-signal-safe (PQcancel). */
-void db_cancel_from_signal(void);
+/*
+ * Cancel the statement in flight on the open connection. Returns 0 when no
+ * connection is open (nothing to roll back), else 1. Async-signal-safe.
+ */
+int db_cancel_from_signal(void);
 
 struct db_backend {
 	const char *name;

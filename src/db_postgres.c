@@ -26,13 +26,15 @@ volatile sig_atomic_t db_interrupted;
 /* The open connection's cancel handle, for the signal handler. */
 static PGcancel *volatile cancel_handle;
 
-void db_cancel_from_signal(void)
+int db_cancel_from_signal(void)
 {
 	char buf[256];
 	PGcancel *c = cancel_handle;
 
-	if (c)
-		PQcancel(c, buf, sizeof(buf));
+	if (!c)
+		return 0;
+	PQcancel(c, buf, sizeof(buf));
+	return 1;
 }
 
 struct db {

@@ -86,3 +86,15 @@ load helper
 	assert_icontains "$stderr" "TLS" "stderr"
 	assert_not_contains "$stderr" "$FLUX_TEST_PASSWORD" "stderr"
 }
+
+@test "SIGTERM while waiting for the database: exit 143 at once" {
+	"$FLUX_BIN" wait --wait-timeout 30s --database-url "postgresql://u:p@nonexistent.invalid/x" </dev/null 2>/dev/null &
+	local pid=$! t0 t1 rc=0
+	sleep 0.5
+	t0=$(now_ms)
+	kill -TERM "$pid"
+	wait "$pid" || rc=$?
+	t1=$(now_ms)
+	[ "$rc" -eq 143 ]
+	[ $((t1 - t0)) -lt 1000 ]
+}
