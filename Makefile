@@ -69,6 +69,8 @@ build/dev/tests/%: tests/unit/%.c build/dev/libflux.a
 
 unit: $(UNIT_BIN)
 
+include tests/fuzz/fuzz.mk tests/reliability/reliability.mk
+
 deps:
 	scripts/install-deps.sh
 

@@ -1,0 +1,1 @@
+# Reliability tests: included by the top-level Makefile.
