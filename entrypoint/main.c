@@ -305,6 +305,7 @@ static void report(const struct flux_err *err)
 	struct log_fields f = LOG_FIELDS_INIT;
 
 	f.sqlstate = err->sqlstate;
+	f.id = err->id;
 	f.file = err->file;
 	f.line = err->line;
 	emit_lines("error", &f, "", err->msg ? err->msg : "failed");

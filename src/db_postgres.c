@@ -626,6 +626,7 @@ static int fail_migration(struct db *db, PGresult *res, const struct run_unit *u
 	}
 	fail_result(db, res, FLUX_EXIT_MIGRATION, what.buf, err);
 	err->context = context;
+	err->id = xstrdup(u->id);
 	err->file = xstrdup(u->path);
 	err->line = line;
 	sb_release(&what);

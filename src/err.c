@@ -30,10 +30,11 @@ void err_release(struct flux_err *err)
 	free(err->detail);
 	free(err->hint);
 	free(err->context);
+	free(err->id);
 	free(err->file);
 	err->code = FLUX_EXIT_OK;
 	err->msg = err->sqlstate = err->detail = err->hint = err->context = NULL;
-	err->file = NULL;
+	err->id = err->file = NULL;
 	err->line = -1;
 }
 
@@ -43,6 +44,6 @@ void err_move(struct flux_err *dst, struct flux_err *src)
 	*dst = *src;
 	src->code = FLUX_EXIT_OK;
 	src->msg = src->sqlstate = src->detail = src->hint = src->context = NULL;
-	src->file = NULL;
+	src->id = src->file = NULL;
 	src->line = -1;
 }

@@ -32,11 +32,12 @@ struct flux_err {
 	char *detail;
 	char *hint;
 	char *context;  /* extra lines (e.g. source line and caret), may be NULL */
+	char *id;       /* the migration that failed, or NULL */
 	char *file;     /* the migration file the error points into, or NULL */
 	int line;       /* its line, or -1 */
 };
 
-#define FLUX_ERR_INIT { FLUX_EXIT_OK, NULL, NULL, NULL, NULL, NULL, NULL, -1 }
+#define FLUX_ERR_INIT { FLUX_EXIT_OK, NULL, NULL, NULL, NULL, NULL, NULL, NULL, -1 }
 
 /* Set code and message (replacing any earlier one). Always returns -1. */
 __attribute__((format(printf, 3, 4)))
