@@ -1,0 +1,210 @@
+#!/usr/bin/env bats
+# Signals (SPEC §5 "PID 1", issue 3 item 3): SIGTERM/SIGINT cancel the
+# running statement, roll back, release the lock, exit 143/130 within 2 s;
+# a second signal exits at once.
+
+load helper
+
+# assert_no_relation NAME: the relation must not exist (a bare
+# `! relation_exists` would not fail a bats test unless it came last).
+assert_no_relation() {
+	if relation_exists "$1"; then
+		echo "relation $1 exists but must not" >&2
+		return 1
+	fi
+}
+
+teardown() {
+	local p
+	for p in ${BG_PIDS:-}; do
+		kill -KILL "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	BG_PIDS=
+	release_lock
+}
+
+# bg_flux ARGS...: flux in the background; stderr in $BATS_TEST_TMPDIR/err.
+bg_flux() {
+	"$FLUX_BIN" "$@" </dev/null >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	BG_PID=$!
+	BG_PIDS="${BG_PIDS:-} $BG_PID"
+}
+
+# wait_for_flux_query LIKE-PATTERN: until a flux session runs such a query.
+wait_for_flux_query() {
+	local i
+	for i in $(seq 1 200); do
+		if [ "$(psql_q "select count(*) from pg_stat_activity where datname = current_database() and application_name = 'flux'
+			and state = 'active' and query like '$1'")" -ge 1 ]; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	echo "no flux session ran a query like $1" >&2
+	cat "$BATS_TEST_TMPDIR/err" >&2
+	return 1
+}
+
+wait_for_text() {
+	local i
+	for i in $(seq 1 200); do
+		grep -qF -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "timed out waiting for '$2' in $1:" >&2
+	cat "$1" >&2
+	return 1
+}
+
+# signal_and_wait SIG PID: send SIG, wait; sets status, stderr, ELAPSED_MS.
+signal_and_wait() {
+	local t0 rc=0
+	t0=$(now_ms)
+	kill -"$1" "$2"
+	wait "$2" || rc=$?
+	ELAPSED_MS=$(($(now_ms) - t0))
+	status=$rc
+	stderr=$(cat "$BATS_TEST_TMPDIR/err")
+	output=$(cat "$BATS_TEST_TMPDIR/out")
+}
+
+# The lock is free and no flux session is left (polls up to 2 s).
+assert_lock_free_and_no_flux_session() {
+	local i n
+	for i in $(seq 1 40); do
+		n=$(psql_q "select count(*) from pg_stat_activity where datname = current_database() and application_name = 'flux'")
+		[ "$n" = 0 ] && break
+		sleep 0.05
+	done
+	assert_eq "$n" 0 "flux sessions left"
+	assert_eq "$(psql_q "select pg_try_advisory_lock(3589)")" t "pg_try_advisory_lock(3589)"
+}
+
+three_migrations_slow_middle() {
+	write_migration 20200101_001_first "create table first_t (id int);"
+	write_migration 20200101_002_victim "create table victim (id int); insert into victim values (1); select pg_sleep(30);"
+	write_migration 20200101_003_third "create table third_t (id int);"
+}
+
+@test "SIGTERM during a migration: exit 143 within 2 s, rolled back, nothing recorded, lock free" {
+	three_migrations_slow_middle
+	bg_flux apply
+	wait_for_flux_query '%pg_sleep(30)%'
+	signal_and_wait TERM "$BG_PID"
+	assert_status 143
+	[ "$ELAPSED_MS" -lt 2500 ] || { echo "exited $ELAPSED_MS ms after SIGTERM" >&2; false; }
+	# the earlier migration of the batch stays; the cancelled one left nothing
+	assert_eq "$(history_ids)" "20200101_001_first"
+	relation_exists first_t
+	assert_no_relation victim
+	assert_no_relation third_t
+	assert_lock_free_and_no_flux_session
+	# a rerun continues where it stopped
+	write_migration 20200101_002_victim "create table victim (id int);"
+	run --separate-stderr flux apply
+	assert_status 0
+	assert_eq "$(history_count)" 3
+}
+
+@test "SIGINT during a migration: exit 130, rolled back, lock free" {
+	three_migrations_slow_middle
+	bg_flux apply
+	wait_for_flux_query '%pg_sleep(30)%'
+	signal_and_wait INT "$BG_PID"
+	assert_status 130
+	[ "$ELAPSED_MS" -lt 2500 ] || { echo "exited $ELAPSED_MS ms after SIGINT" >&2; false; }
+	assert_eq "$(history_ids)" "20200101_001_first"
+	assert_no_relation victim
+	assert_lock_free_and_no_flux_session
+}
+
+@test "SIGTERM during a rollback: exit 143, the undo is rolled back, migration stays applied" {
+	write_migration 20200101_001_a "create table a (id int);"
+	write_undo 20200101_001_a "drop table a; select pg_sleep(30);"
+	run --separate-stderr flux apply
+	assert_status 0
+	bg_flux rollback --all -y
+	wait_for_flux_query '%pg_sleep(30)%'
+	signal_and_wait TERM "$BG_PID"
+	assert_status 143
+	[ "$ELAPSED_MS" -lt 2500 ]
+	assert_eq "$(history_ids)" "20200101_001_a"
+	relation_exists a
+	assert_lock_free_and_no_flux_session
+}
+
+@test "SIGTERM while waiting for the lock: exit 143 at once, nothing created" {
+	write_migration 20200101_001_a "create table a (id int);"
+	hold_lock 3589 30
+	bg_flux apply
+	wait_for_text "$BATS_TEST_TMPDIR/err" "waiting for advisory lock"
+	signal_and_wait TERM "$BG_PID"
+	assert_status 143
+	[ "$ELAPSED_MS" -lt 2000 ] || { echo "exited $ELAPSED_MS ms after SIGTERM" >&2; false; }
+	assert_no_relation a
+	assert_no_history_table
+}
+
+@test "SIGTERM while waiting for the database: exit 143 at once" {
+	local port
+	port=$(free_port)
+	bg_flux wait --wait-timeout 30s --database-url "postgresql://flux_test@127.0.0.1:$port/x"
+	sleep 0.5
+	kill -0 "$BG_PID"
+	signal_and_wait TERM "$BG_PID"
+	assert_status 143
+	[ "$ELAPSED_MS" -lt 2000 ] || { echo "exited $ELAPSED_MS ms after SIGTERM" >&2; false; }
+}
+
+@test "a second signal exits at once when the cancel is not taking effect" {
+	# The migration swallows the first cancel (query_canceled is caught),
+	# so only the second signal can end flux.
+	write_migration 20200101_001_stubborn "create table stubborn (id int);
+do \$\$ begin
+	for i in 1..30 loop
+		begin perform pg_sleep(1); exception when query_canceled then null; end;
+	end loop;
+end \$\$;"
+	bg_flux apply
+	wait_for_flux_query '%pg_sleep(1)%'
+	kill -TERM "$BG_PID"
+	sleep 1
+	kill -0 "$BG_PID" || { echo "flux exited on the first signal although the cancel was swallowed: test setup broken" >&2; false; }
+	signal_and_wait TERM "$BG_PID"
+	assert_status 143
+	[ "$ELAPSED_MS" -lt 1000 ] || { echo "exited $ELAPSED_MS ms after the second SIGTERM" >&2; false; }
+	# the server side is still running the migration: end it, then check
+	psql_q "select pg_terminate_backend(pid) from pg_stat_activity
+		where datname = current_database() and application_name = 'flux'" >/dev/null
+	sleep 0.3
+	assert_eq "$(history_count)" 0
+	assert_no_relation stubborn
+}
+
+@test "as PID 1 of a PID namespace, SIGTERM still cancels and exits 143" {
+	unshare --pid --fork --kill-child true 2>/dev/null || skip "cannot create a PID namespace here"
+	three_migrations_slow_middle
+	unshare --pid --fork --kill-child "$FLUX_BIN" apply </dev/null \
+		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	local upid=$! fpid i
+	BG_PIDS="${BG_PIDS:-} $upid"
+	wait_for_flux_query '%pg_sleep(30)%'
+	for i in $(seq 1 40); do
+		fpid=$(pgrep -P "$upid" | head -1) && [ -n "$fpid" ] && break
+		sleep 0.05
+	done
+	[ -n "$fpid" ]
+	# the kernel drops signals to a namespace's init that has no handler
+	local t0 rc=0
+	t0=$(now_ms)
+	kill -TERM "$fpid"
+	wait "$upid" || rc=$?
+	status=$rc
+	stderr=$(cat "$BATS_TEST_TMPDIR/err")
+	assert_status 143
+	[ $(($(now_ms) - t0)) -lt 2500 ]
+	assert_eq "$(history_ids)" "20200101_001_first"
+	assert_no_relation victim
+	assert_lock_free_and_no_flux_session
+}
