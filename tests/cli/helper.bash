@@ -280,6 +280,7 @@ hold_lock() {
 	local i
 	for i in $(seq 1 100); do
 		if [ "$(psql_q "select count(*) from pg_locks where locktype = 'advisory'
+			and database = (select oid from pg_database where datname = current_database())
 			and objid = $lockid and granted")" -ge 1 ]; then
 			return 0
 		fi
