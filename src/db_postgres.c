@@ -530,9 +530,10 @@ static int pg_history_read(struct db *db, struct plan_row **rows, size_t *n,
  * The server's error position is 1-based, in characters of the statement
  * we sent. Turn it into a byte offset of that statement; -1 if absent.
  */
-static long position_offset(const char *stmt, size_t len, const char *pos_str)
+static long position_offset(const char *stmt, size_t len, const char *pos_str,
+			    long shift)
 {
-	long pos = pos_str ? strtol(pos_str, NULL, 10) : 0;
+	long pos = pos_str ? strtol(pos_str, NULL, 10) - shift : 0;
 	long chars = 0;
 	size_t i;
 
@@ -595,6 +596,7 @@ struct run_unit {
 	size_t stmt_start; /* the statement sent starts here in text */
 	size_t stmt_len;
 	size_t stmt_no, nstmts; /* no-transaction: 1-based statement, count */
+	long pos_shift; /* characters we sent before the text ("begin;") */
 };
 
 /* Describe a migration's failure: file:line:col, message, SQLSTATE. */
@@ -603,7 +605,8 @@ static int fail_migration(struct db *db, PGresult *res, const struct run_unit *u
 {
 	struct sb what = SB_INIT;
 	const char *pos = res ? PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION) : NULL;
-	long off = u->text ? position_offset(u->text + u->stmt_start, u->stmt_len, pos) : -1;
+	long off = u->text ? position_offset(u->text + u->stmt_start, u->stmt_len, pos,
+					     u->pos_shift) : -1;
 	char *context = NULL;
 	int line = -1, col = -1;
 
@@ -692,17 +695,76 @@ static int exec_statements(struct db *db, struct run_unit *u, struct flux_err *e
 enum history_op { HISTORY_NONE, HISTORY_INSERT, HISTORY_DELETE };
 
 /*
- * Run one migration text. In a transaction: BEGIN, the text, the history
- * row, COMMIT; any failure rolls all of it back. A no-transaction text
- * runs statement by statement; its history row is written after the last.
+ * The history row and COMMIT in one round trip (pipeline mode). A failure
+ * leaves the transaction for the caller to roll back.
+ */
+static int record_and_commit(struct db *db, const char *sql, int nparams,
+			     const char *const *params, struct flux_err *err)
+{
+	PGconn *c = db->conn;
+	PGresult *res, *bad = NULL;
+	const char *what = "cannot record the migration in the history table";
+	int step = 0, rc = 0;
+
+	if (!PQenterPipelineMode(c) ||
+	    !PQsendQueryParams(c, sql, nparams, NULL, params, NULL, NULL, 0) ||
+	    !PQsendQueryParams(c, "commit", 0, NULL, NULL, NULL, NULL, 0) ||
+	    !PQpipelineSync(c)) {
+		fail_result(db, NULL, FLUX_EXIT_MIGRATION, what, err);
+		PQexitPipelineMode(c);
+		return -1;
+	}
+	/* insert, NULL, commit, NULL, sync: read them all, keep the first error */
+	while (step < 3) {
+		ExecStatusType st;
+
+		res = PQgetResult(c);
+		if (!res) {
+			if (PQstatus(c) == CONNECTION_BAD) {
+				rc = -1;
+				break;
+			}
+			step++;
+			continue;
+		}
+		st = PQresultStatus(res);
+		if (st == PGRES_PIPELINE_SYNC) {
+			PQclear(res);
+			break;
+		}
+		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && !bad) {
+			if (st != PGRES_PIPELINE_ABORTED) {
+				what = step == 0 ? what : "cannot commit the migration";
+				bad = res;
+				continue;
+			}
+		}
+		PQclear(res);
+	}
+	if (bad || rc) {
+		fail_result(db, bad, FLUX_EXIT_MIGRATION, what, err);
+		rc = -1;
+	}
+	PQclear(bad);
+	PQexitPipelineMode(c);
+	return rc;
+}
+
+/*
+ * Run one migration text. In a transaction: "begin;" and the text in one
+ * round trip, then the history row and COMMIT in another; any failure rolls
+ * all of it back. A no-transaction text runs statement by statement; its
+ * history row is written after the last.
  */
 static int run_migration(struct db *db, const char *id, const char *path,
 			 const char *text, size_t len, bool no_tx,
 			 enum history_op op, const char *hash, struct flux_err *err)
 {
+	static const char begin[] = "begin;";
 	struct run_unit u;
 	struct sb sql = SB_INIT;
 	const char *params[2] = { id, hash };
+	int nparams = op == HISTORY_INSERT ? 2 : 1;
 	int rc = -1;
 
 	memset(&u, 0, sizeof(u));
@@ -716,22 +778,29 @@ static int run_migration(struct db *db, const char *id, const char *path,
 		if (exec_statements(db, &u, err))
 			goto cleanup;
 	} else {
-		if (run_params(db, "begin", 0, NULL, NULL, FLUX_EXIT_MIGRATION,
-			       "cannot begin a transaction", err) ||
-		    exec_text(db, u.text, &u, err))
+		sb_add(&sql, begin, sizeof(begin) - 1);
+		sb_add(&sql, u.text, u.len);
+		u.pos_shift = (long)(sizeof(begin) - 1);
+		if (exec_text(db, sql.buf, &u, err))
 			goto cleanup;
+		sb_reset(&sql);
 	}
 	if (op == HISTORY_INSERT)
 		sb_addf(&sql, "insert into %s (id, hash) values ($1, $2)", db->history);
 	else if (op == HISTORY_DELETE)
 		sb_addf(&sql, "delete from %s where id = $1", db->history);
-	if (op != HISTORY_NONE &&
-	    run_params(db, sql.buf, op == HISTORY_INSERT ? 2 : 1, params, NULL,
-		       FLUX_EXIT_MIGRATION, "cannot record the migration in the history table", err))
-		goto cleanup;
-	if (!no_tx && run_params(db, "commit", 0, NULL, NULL, FLUX_EXIT_MIGRATION,
-				 "cannot commit the migration", err))
-		goto cleanup;
+	if (!no_tx && op != HISTORY_NONE) {
+		if (record_and_commit(db, sql.buf, nparams, params, err))
+			goto cleanup;
+	} else {
+		if (op != HISTORY_NONE &&
+		    run_params(db, sql.buf, nparams, params, NULL, FLUX_EXIT_MIGRATION,
+			       "cannot record the migration in the history table", err))
+			goto cleanup;
+		if (!no_tx && run_params(db, "commit", 0, NULL, NULL, FLUX_EXIT_MIGRATION,
+					 "cannot commit the migration", err))
+			goto cleanup;
+	}
 	rc = 0;
 cleanup:
 	if (rc)
