@@ -71,6 +71,17 @@ unit: $(UNIT_BIN)
 
 include tests/fuzz/fuzz.mk tests/reliability/reliability.mk
 
+# --- container image (Dockerfile) ---------------------------------------------
+# k2bd/flux:dev, built with the classic builder from the local
+# debian:bookworm-slim (scripts/images.sh makes it without a registry).
+IMAGE ?= k2bd/flux:dev
+DOCKER_BUILD ?= DOCKER_BUILDKIT=0 docker build
+
+image:
+	scripts/images.sh base
+	$(DOCKER_BUILD) --build-arg VERSION=$(VERSION) -t $(IMAGE) .
+	@docker image inspect -f '$(IMAGE): {{.Size}} bytes' $(IMAGE)
+
 deps:
 	scripts/install-deps.sh
 
@@ -86,4 +97,4 @@ clean:
 distclean:
 	rm -rf build
 
-.PHONY: all dev unit deps test demo clean distclean
+.PHONY: all dev unit deps test demo clean distclean image

@@ -6,6 +6,13 @@
 #                                     (build/flux, then the sanitized build/dev/flux)
 #   scripts/run-tests.sh unit         unit tests only
 #   scripts/run-tests.sh cli [FILES]  bats suite only (optionally some files)
+#   scripts/run-tests.sh docker [FILES]
+#                                     container tests only (tests/docker)
+#
+# The container tests run last, when a Docker engine answers: the base images
+# (scripts/images.sh, cached), the flux image (make image), then
+# `bats tests/docker`. Without an engine, or with FLUX_TEST_DOCKER=0, they
+# are counted as skipped and a line says why.
 #
 # FLUX_TEST_BINARIES overrides the binaries the bats suite runs against
 # (space-separated). One private PostgreSQL cluster (tests/cli/pgcluster.sh)
@@ -19,17 +26,21 @@ ROOT=$(pwd)
 
 mode=all
 case ${1:-} in
-unit | cli | all)
+unit | cli | docker | all)
 	mode=$1
 	shift
 	;;
 "") ;;
 *)
-	echo "usage: scripts/run-tests.sh [all|unit|cli [BATS FILES...]]" >&2
+	echo "usage: scripts/run-tests.sh [all|unit|cli|docker [BATS FILES...]]" >&2
 	exit 2
 	;;
 esac
 bats_targets=("$@")
+docker_targets=(tests/docker)
+if [ "$mode" = docker ] && [ ${#bats_targets[@]} -gt 0 ]; then
+	docker_targets=("${bats_targets[@]}")
+fi
 [ ${#bats_targets[@]} -eq 0 ] && bats_targets=(tests/cli)
 
 total_pass=0
@@ -147,14 +158,96 @@ run_cli() {
 	done
 }
 
-# --- d) summary --------------------------------------------------------------
+# --- d) the container tests ------------------------------------------------------
+
+# Count the tests of the container suite without running them.
+docker_test_count() {
+	local t files=()
+	for t in "${docker_targets[@]}"; do
+		if [ -d "$t" ]; then files+=("$t"/*.bats); else files+=("$t"); fi
+	done
+	cat "${files[@]}" 2>/dev/null | grep -c '^@test '
+}
+
+docker_skip() {
+	local n
+	n=$(docker_test_count)
+	echo "docker: container tests skipped: $1"
+	summary+=("docker: $n skipped ($1)")
+	total_skip=$((total_skip + n))
+}
+
+docker_fail() {
+	echo "docker: $1"
+	summary+=("docker: $1 (1 failed)")
+	total_fail=$((total_fail + 1))
+}
+
+run_docker() {
+	local err t0 log rc pass fail skip
+	if [ "${FLUX_TEST_DOCKER:-1}" = 0 ]; then
+		docker_skip "FLUX_TEST_DOCKER=0"
+		return
+	fi
+	if ! command -v docker >/dev/null; then
+		docker_skip "docker is not installed"
+		return
+	fi
+	if ! err=$(docker info 2>&1 >/dev/null); then
+		err=$(printf '%s\n' "$err" | grep -v '^[[:space:]]*$' | tail -n1)
+		docker_skip "no Docker engine answers (docker info: $err)"
+		return
+	fi
+	if ! command -v bats >/dev/null; then
+		docker_fail "bats not installed (run make deps)"
+		return
+	fi
+	echo "=== container images"
+	t0=$SECONDS
+	if ! scripts/images.sh; then
+		docker_fail "scripts/images.sh could not build the base images"
+		return
+	fi
+	echo "docker: base images ready in $((SECONDS - t0)) s"
+	t0=$SECONDS
+	if ! "${MAKE:-make}" --no-print-directory image; then
+		docker_fail "make image failed"
+		return
+	fi
+	echo "docker: flux image ready in $((SECONDS - t0)) s"
+	echo "=== bats ${docker_targets[*]}"
+	t0=$SECONDS
+	log=$(mktemp "${TMPDIR:-/tmp}/flux-bats-docker.XXXXXX")
+	(
+		export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}
+		bats --tap "${docker_targets[@]}"
+	) 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	pass=$(grep -E '^ok ' "$log" | grep -v -c -E '# skip')
+	skip=$(grep -c -E '^ok .*# skip' "$log")
+	fail=$(grep -c -E '^not ok ' "$log")
+	if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then
+		echo "docker: bats exited with status $rc"
+		fail=1
+	fi
+	rm -f "$log"
+	echo "docker: container tests ran in $((SECONDS - t0)) s"
+	summary+=("docker: $pass passed, $fail failed, $skip skipped")
+	total_pass=$((total_pass + pass))
+	total_fail=$((total_fail + fail))
+	total_skip=$((total_skip + skip))
+}
+
+# --- e) summary --------------------------------------------------------------
 
 case $mode in
 unit) run_unit ;;
 cli) run_cli ;;
+docker) run_docker ;;
 all)
 	run_unit
 	run_cli
+	run_docker
 	;;
 esac
 

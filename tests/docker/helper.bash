@@ -30,6 +30,8 @@
 
 DK_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 DK_PG_IMAGE=flux-test/postgres:15
+# The flux image under test (`make image` builds k2bd/flux:dev).
+DK_FLUX_IMAGE=${FLUX_IMAGE:-k2bd/flux:dev}
 # shellcheck disable=SC2034  # for the tests that build FROM it
 DK_BASE_IMAGE=debian:bookworm-slim
 
@@ -55,6 +57,15 @@ dk_setup_file() {
 		echo "container tests: scripts/images.sh failed" >&2
 		return 1
 	}
+	# scripts/run-tests.sh builds the flux image first; a bats run of its
+	# own builds it when missing (cached layers make a rebuild quick).
+	if ! docker image inspect "$DK_FLUX_IMAGE" >/dev/null 2>&1; then
+		make -C "$DK_ROOT" image IMAGE="$DK_FLUX_IMAGE" >&3 2>&1 || {
+			echo "container tests: cannot build $DK_FLUX_IMAGE (make image)" >&2
+			return 1
+		}
+	fi
+	export DK_FLUX_IMAGE
 	DK_RUN="${DK_RUN_PREFIX:-flux}-$(date +%s)-$$-$RANDOM"
 	export DK_RUN
 	export DK_NET="$DK_RUN"
@@ -83,6 +94,59 @@ dk_network_create() {
 dk_run() {
 	# shellcheck disable=SC2046
 	docker run --rm --network "$DK_NET" $(dk_labels) "$@"
+}
+
+# flux from the image on the file's network:
+#   dk_flux [docker run options...] [-- flux args...]
+# Without `--` the image's CMD (apply) runs. stdin is closed.
+dk_flux() {
+	local opts=() a
+	for a in "$@"; do
+		if [ "$a" = -- ]; then
+			shift $((${#opts[@]} + 1))
+			dk_run "${opts[@]}" "$DK_FLUX_IMAGE" "$@" </dev/null
+			return
+		fi
+		opts+=("$a")
+	done
+	dk_run "$@" "$DK_FLUX_IMAGE" </dev/null
+}
+
+# A project directory the image's user (uid 65532) can read:
+#   dk_project DIR     creates DIR/migrations, mode 755 (mktemp dirs are 700)
+dk_project() {
+	mkdir -p "$1/migrations"
+	chmod 755 "$1" "$1/migrations"
+}
+
+# dk_migration DIR ID SQL: write DIR/migrations/ID.sql, readable by anyone.
+dk_migration() {
+	printf '%s\n' "$3" >"$1/migrations/$2.sql"
+	chmod 644 "$1/migrations/$2.sql"
+}
+
+# A fresh database on the file's server; prints its URL:
+#   url=$(dk_createdb NAME)
+dk_createdb() {
+	dk_psql -q -c 'set client_min_messages = warning' -c "drop database if exists \"$1\" with (force)" -c "create database \"$1\"" >/dev/null &&
+		printf 'postgresql://%s:%s@%s:5432/%s' "$DK_PG_USER" "$DK_PG_PASSWORD" "$DK_PG_NAME" "$1"
+}
+
+# dk_psql_db DB [psql args...]: psql against database DB of the file's server.
+dk_psql_db() {
+	local db=$1
+	shift
+	docker exec -i -e PGPASSWORD="$DK_PG_PASSWORD" "$DK_PG_NAME" \
+		psql -X -v ON_ERROR_STOP=1 -U "$DK_PG_USER" -d "$db" "$@"
+}
+
+# docker-compose (v1) or `docker compose` (v2), whichever is installed.
+dk_compose() {
+	if command -v docker-compose >/dev/null 2>&1; then
+		docker-compose "$@"
+	else
+		docker compose "$@"
+	fi
 }
 
 # Start a PostgreSQL 15 container on $DK_NET and wait until it is healthy.
