@@ -1,0 +1,2 @@
+﻿-- flux:no-transaction
+select 1;

@@ -1,0 +1,2 @@
+create table a(x int);
+select 1;select 2;

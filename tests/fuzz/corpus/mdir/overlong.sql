@@ -1,0 +1,1 @@
+select À¯ overlong

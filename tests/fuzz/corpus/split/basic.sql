@@ -1,0 +1,2 @@
+create table a(x int);
+insert into a values (1);

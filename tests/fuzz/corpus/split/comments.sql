@@ -1,0 +1,2 @@
+/* outer /* nested ; */ still; */ select 1; -- trailing ; comment
+select 2

@@ -1,0 +1,1 @@
+select U&'d\0061t'; select e'\x41'; select $1, $a$;$a$; ;;; 

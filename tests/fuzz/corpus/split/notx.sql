@@ -1,0 +1,3 @@
+-- flux:no-transaction
+create index concurrently if not exists i on a(x);
+vacuum a;

@@ -1,0 +1,2 @@
+select 'it''s; here', E'a\'; b', "we;ird";
+select $$ a ; b $$, $tag$ x; $$ ; $tag$;

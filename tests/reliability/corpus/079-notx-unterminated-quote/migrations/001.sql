@@ -1,0 +1,4 @@
+-- flux:no-transaction
+select 1;
+select 'oops;
+select 2;
