@@ -364,12 +364,16 @@ static char *scrub_reason(const char *reason, const char *in)
 		const char *hit;
 		size_t len = spans[i].end - spans[i].start;
 
+		size_t from = 0;
+
 		secret = xstrndup(in + spans[i].start, len);
-		while ((hit = strstr(out.buf, secret))) {
+		/* Search on after each "***": a password of stars would match it. */
+		while (len && (hit = strstr(out.buf + from, secret))) {
 			struct sb tmp = SB_INIT;
 
 			sb_add(&tmp, out.buf, (size_t)(hit - out.buf));
 			sb_adds(&tmp, "***");
+			from = tmp.len;
 			sb_adds(&tmp, hit + len);
 			sb_release(&out);
 			out = tmp;
