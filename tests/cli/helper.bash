@@ -175,6 +175,14 @@ assert_no_history_table() {
 		return 1
 	fi
 }
+# assert_no_relation NAME: the relation must not exist (a bare
+# `! relation_exists` would not fail a bats test unless it came last).
+assert_no_relation() {
+	if relation_exists "$1"; then
+		echo "relation $1 exists but must not" >&2
+		return 1
+	fi
+}
 # table_columns TABLE [SCHEMA]: "col:type,col:type" in column order.
 table_columns() {
 	psql_q "select string_agg(column_name || ':' || data_type, ',' order by ordinal_position)

@@ -6,15 +6,6 @@
 
 load helper
 
-# assert_no_relation NAME: the relation must not exist (a bare
-# `! relation_exists` would not fail a bats test unless it came last).
-assert_no_relation() {
-	if relation_exists "$1"; then
-		echo "relation $1 exists but must not" >&2
-		return 1
-	fi
-}
-
 # write_raw ID TEXT: migrations/ID.sql holding TEXT exactly (printf %b).
 write_raw() {
 	printf '%b' "$2" >"migrations/$1.sql"

@@ -7,15 +7,6 @@
 
 load helper
 
-# assert_no_relation NAME: the relation must not exist (a bare
-# `! relation_exists` would not fail a bats test unless it came last).
-assert_no_relation() {
-	if relation_exists "$1"; then
-		echo "relation $1 exists but must not" >&2
-		return 1
-	fi
-}
-
 M1=20200101_001_add_description_to_simple_table
 M2=20200102_001_add_timestamp_to_another_table
 M3=20200102_002_create_new_table
