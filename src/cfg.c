@@ -444,6 +444,7 @@ struct file_state {
 	int lineno;
 	char *last_section;    /* last unknown section warned about */
 	int err_line;          /* line of the first bad value, or 0 */
+	struct sb warnings;    /* '\n'-ended, logged once the whole file parsed */
 	struct flux_err *err;
 };
 
@@ -556,11 +557,11 @@ static int file_handler(void *user, const char *section, const char *name,
 	sb_addf(&where, "%s:%d", st->path, st->lineno);
 	if (!known_section(section)) {
 		if (!*section) {
-			log_warn("config", "unknown key '%s' in %s (ignored): "
-				 "keys belong in [flux] or [backend]", name, where.buf);
+			sb_addf(&st->warnings, "unknown key '%s' in %s (ignored): "
+				"keys belong in [flux] or [backend]\n", name, where.buf);
 		} else if (!st->last_section || strcmp(st->last_section, section) != 0) {
-			log_warn("config", "unknown section '[%s]' in %s (ignored)",
-				 section, where.buf);
+			sb_addf(&st->warnings, "unknown section '[%s]' in %s (ignored)\n",
+				section, where.buf);
 			free(st->last_section);
 			st->last_section = xstrdup(section);
 		}
@@ -568,7 +569,8 @@ static int file_handler(void *user, const char *section, const char *name,
 	}
 	s = find_file_key(section, name);
 	if (!s) {
-		log_warn("config", "unknown key '%s' in %s (ignored)", name, where.buf);
+		sb_addf(&st->warnings, "unknown key '%s' in %s (ignored)\n", name,
+			where.buf);
 		goto done;
 	}
 	/* inih split the line at its first '=' or ':', and so do we. */
@@ -591,6 +593,14 @@ done:
 	sb_release(&where);
 	sb_release(&val);
 	return ok;
+}
+
+static void log_warning_lines(const char *p)
+{
+	const char *eol;
+
+	for (; (eol = strchr(p, '\n')); p = eol + 1)
+		log_warn("config", "%.*s", (int)(eol - p), p);
 }
 
 static int read_file(const char *path, struct sb *out, struct flux_err *err)
@@ -632,6 +642,7 @@ int cfg_load_file(struct flux_config *cfg, const char *path, struct flux_err *er
 	}
 
 	memset(&st, 0, sizeof(st));
+	sb_init(&st.warnings, 0);
 	st.cfg = cfg;
 	st.path = path;
 	st.pos = content.buf;
@@ -649,6 +660,14 @@ int cfg_load_file(struct flux_config *cfg, const char *path, struct flux_err *er
 	else if (rc < 0)
 		err_set(err, FLUX_EXIT_CONFIG, "cannot parse config file '%s': %s",
 			path, rc == -2 ? "out of memory" : "cannot read it");
+	/*
+	 * Warnings wait for the verdict: after a syntax error inih goes on
+	 * reading, and the keys it then finds (say below a broken section
+	 * header) would be reported as unknown when the error is the news.
+	 */
+	if (rc == 0 && !st.err_line)
+		log_warning_lines(st.warnings.buf);
+	sb_release(&st.warnings);
 	if (rc != 0 || st.err_line)
 		goto cleanup;
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
 #include "xalloc.h"
 
 char sb_empty[1];
@@ -105,8 +106,13 @@ void sb_addf(struct sb *sb, const char *fmt, ...)
 
 void sb_add_json(struct sb *sb, const char *s)
 {
-	for (; *s; s++) {
+	const char *why;
+	size_t n, left = strlen(s);
+
+	while (left) {
 		unsigned char c = (unsigned char)*s;
+
+		n = 1;
 		switch (c) {
 		case '"': sb_adds(sb, "\\\""); break;
 		case '\\': sb_adds(sb, "\\\\"); break;
@@ -114,11 +120,20 @@ void sb_add_json(struct sb *sb, const char *s)
 		case '\r': sb_adds(sb, "\\r"); break;
 		case '\t': sb_adds(sb, "\\t"); break;
 		default:
-			if (c < 0x20)
+			if (c < 0x20) {
 				sb_addf(sb, "\\u%04x", c);
-			else
+			} else if (c < 0x80) {
 				sb_addch(sb, c);
+			} else if ((n = utf8_seq((const unsigned char *)s, left, &why))) {
+				sb_add(sb, s, n);
+			} else {
+				/* JSON must be UTF-8: an invalid byte becomes U+FFFD. */
+				sb_adds(sb, "\\ufffd");
+				n = 1;
+			}
 		}
+		s += n;
+		left -= n;
 	}
 }
 

@@ -5,7 +5,7 @@
  * the text may itself contain NUL bytes (len is authoritative).
  * SB_INIT or sb_init() before use; sb_release() frees and re-initialises;
  * sb_detach() hands the buffer to the caller, who frees it with free().
- * May depend on xalloc and libc only.
+ * May depend on xalloc, utf8 and libc only.
  */
 #ifndef FLUX_SB_H
 #define FLUX_SB_H
@@ -32,7 +32,10 @@ void sb_addch(struct sb *sb, int c);
 __attribute__((format(printf, 2, 3)))
 void sb_addf(struct sb *sb, const char *fmt, ...);
 void sb_vaddf(struct sb *sb, const char *fmt, va_list ap);
-/* Append s as the body of a JSON string (no surrounding quotes). */
+/*
+ * Append s as the body of a JSON string (no surrounding quotes). The result
+ * is valid UTF-8 whatever s holds: an invalid byte is written as \ufffd.
+ */
 void sb_add_json(struct sb *sb, const char *s);
 void sb_setlen(struct sb *sb, size_t len);
 /*

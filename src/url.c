@@ -140,6 +140,32 @@ static int is_password_key(const char *s, size_t len)
 }
 
 /*
+ * Does the authority starting at r (up to the first '/' or '?') read as a
+ * comma-separated list of hosts, each with at most a numeric port? A
+ * "port" that is not a number is more likely the start of a password.
+ */
+static int plain_hosts(const char *r)
+{
+	const char *end = r + strcspn(r, "/?"), *seg, *seg_end, *c;
+
+	for (seg = r; seg < end; seg = seg_end + 1) {
+		seg_end = memchr(seg, ',', (size_t)(end - seg));
+		if (!seg_end)
+			seg_end = end;
+		c = seg_end;
+		while (c > seg && c[-1] != ':' && c[-1] != ']')
+			c--;
+		if (c > seg && c[-1] == ':')
+			for (; c < seg_end; c++)
+				if (!is_digit((unsigned char)*c))
+					return 0;
+		if (seg_end == end)
+			break;
+	}
+	return 1;
+}
+
+/*
  * Passwords in a URI: the userinfo password and password= query
  * parameters. libpq ends the userinfo at the first '@'; we take the last
  * one before the query so that a password holding a raw '@' (or '/') is
@@ -155,9 +181,13 @@ static void uri_spans(const char *s, size_t rest, struct span *spans, size_t *n)
 		if (*p == '@')
 			at = p;
 	if (!at && q) {
-		/* A raw '?' in the password: accept a later '@' if no '/' precedes it. */
+		/*
+		 * A raw '?' in the password: accept a later '@' unless what comes
+		 * before the first '/' or '?' reads as plain hosts and ports, in
+		 * which case the '@' belongs to the path or the query.
+		 */
 		p = strrchr(r, '@');
-		if (p && !memchr(r, '/', (size_t)(p - r)))
+		if (p && (!memchr(r, '/', (size_t)(p - r)) || !plain_hosts(r)))
 			at = p;
 	}
 	if (at) {
@@ -326,6 +356,30 @@ char *url_redact(const char *in)
 }
 
 /*
+ * Do a and b have a run of at least min(3, strlen(a)) bytes in common?
+ * (A shorter token is hidden when the password contains it.)
+ * libpq's token may hold part of a password and part of what follows it
+ * (`"w0rd@localhost/db"` for the password `pa/ss?w0rd`), so containment
+ * either way is not enough.
+ */
+static int shares_text(const char *a, const char *b)
+{
+	size_t alen = strlen(a), blen = strlen(b), want, i, j, k;
+
+	want = alen < 3 ? alen : 3;
+	if (!want)
+		return 0;
+	for (i = 0; i + want <= alen; i++)
+		for (j = 0; j + want <= blen; j++) {
+			for (k = 0; k < want && a[i + k] == b[j + k]; k++)
+				;
+			if (k == want)
+				return 1;
+		}
+	return 0;
+}
+
+/*
  * libpq quotes the offending token in its messages, and that token can be
  * (part of) a password: `invalid percent-encoded token: "p%zz"`. Replace
  * every quoted token that overlaps a password, and any bare occurrence.
@@ -350,7 +404,7 @@ static char *scrub_reason(const char *reason, const char *in)
 			secret = xstrndup(in + spans[i].start,
 					  spans[i].end - spans[i].start);
 			tok = xstrndup(p + 1, (size_t)(q - p - 1));
-			hide = strstr(secret, tok) || strstr(tok, secret);
+			hide = strstr(secret, tok) || shares_text(secret, tok);
 			free(tok);
 			free(secret);
 		}
