@@ -146,21 +146,27 @@ static int is_password_key(const char *s, size_t len)
  */
 static int plain_hosts(const char *r)
 {
-	const char *end = r + strcspn(r, "/?"), *seg, *seg_end, *c;
+	const char *end = r + strcspn(r, "/?"), *p = r;
 
-	for (seg = r; seg < end; seg = seg_end + 1) {
-		seg_end = memchr(seg, ',', (size_t)(end - seg));
-		if (!seg_end)
-			seg_end = end;
-		c = seg_end;
-		while (c > seg && c[-1] != ':' && c[-1] != ']')
-			c--;
-		if (c > seg && c[-1] == ':')
-			for (; c < seg_end; c++)
-				if (!is_digit((unsigned char)*c))
-					return 0;
-		if (seg_end == end)
-			break;
+	while (p < end) {
+		if (*p == '[') {
+			/* An IPv6 literal: hex digits, ':' and '.' up to ']'. */
+			for (p++; p < end && (hex_value((unsigned char)*p) >= 0 || *p == ':' || *p == '.'); p++)
+				;
+			if (p >= end || *p++ != ']')
+				return 0;
+		} else {
+			for (; p < end && (is_alpha((unsigned char)*p) || is_digit((unsigned char)*p) ||
+					   *p == '.' || *p == '-' || *p == '_' || *p == '%'); p++)
+				;
+		}
+		if (p < end && *p == ':')
+			for (p++; p < end && is_digit((unsigned char)*p); p++)
+				;
+		if (p < end && *p != ',')
+			return 0;
+		if (p < end)
+			p++;
 	}
 	return 1;
 }
@@ -356,19 +362,23 @@ char *url_redact(const char *in)
 }
 
 /*
- * Do a and b have a run of at least min(3, strlen(a)) bytes in common?
- * (A shorter token is hidden when the password contains it.)
- * libpq's token may hold part of a password and part of what follows it
- * (`"w0rd@localhost/db"` for the password `pa/ss?w0rd`), so containment
- * either way is not enough.
+ * Might libpq's quoted token b show part of the password a? Yes when b
+ * lies within a (a one-byte token only when a is one byte: libpq quotes
+ * single separators such as "="), when they share a run of min(3, |a|)
+ * bytes, or when b starts with the last two or more bytes of a (one
+ * when the userinfo's '@' follows) or ends with its first two or more: a
+ * token can hold part of a password and part of what follows it
+ * (`"w0rd@localhost/db"` for `pa/ss?w0rd`).
  */
 static int shares_text(const char *a, const char *b)
 {
 	size_t alen = strlen(a), blen = strlen(b), want, i, j, k;
 
-	want = alen < 3 ? alen : 3;
-	if (!want)
+	if (!alen || !blen)
 		return 0;
+	if ((blen > 1 || alen == 1) && strstr(a, b))
+		return 1;
+	want = alen < 3 ? alen : 3;
 	for (i = 0; i + want <= alen; i++)
 		for (j = 0; j + want <= blen; j++) {
 			for (k = 0; k < want && a[i + k] == b[j + k]; k++)
@@ -376,6 +386,13 @@ static int shares_text(const char *a, const char *b)
 			if (k == want)
 				return 1;
 		}
+	for (k = 1; k <= alen && k <= blen; k++) {
+		/* One byte only where the userinfo's '@' follows it. */
+		if (!memcmp(a + alen - k, b, k) && (k >= 2 || b[k] == '@'))
+			return 1;
+		if (k >= 2 && !memcmp(b + blen - k, a, k))
+			return 1;
+	}
 	return 0;
 }
 
@@ -388,51 +405,47 @@ static char *scrub_reason(const char *reason, const char *in)
 {
 	struct span spans[MAX_SPANS];
 	struct sb out = SB_INIT;
-	size_t n, i;
+	size_t n, i, best, len;
 	const char *p = reason, *q;
 	char *secret, *tok;
 
+	/*
+	 * One pass over libpq's text, never over our own output: a password
+	 * of stars would otherwise match each "***" written for it again.
+	 */
 	n = find_spans(in, spans);
 	while (*p) {
 		int hide = 0;
 
-		if (*p != '"' || !(q = strchr(p + 1, '"'))) {
-			sb_addch(&out, *p++);
+		if (*p == '"' && (q = strchr(p + 1, '"'))) {
+			for (i = 0; i < n && !hide && q > p + 1; i++) {
+				secret = xstrndup(in + spans[i].start,
+						  spans[i].end - spans[i].start);
+				tok = xstrndup(p + 1, (size_t)(q - p - 1));
+				hide = shares_text(secret, tok);
+				free(tok);
+				free(secret);
+			}
+			if (hide)
+				sb_adds(&out, "\"***\"");
+			else
+				sb_add(&out, p, (size_t)(q + 1 - p));
+			p = q + 1;
 			continue;
 		}
-		for (i = 0; i < n && !hide && q > p + 1; i++) {
-			secret = xstrndup(in + spans[i].start,
-					  spans[i].end - spans[i].start);
-			tok = xstrndup(p + 1, (size_t)(q - p - 1));
-			hide = strstr(secret, tok) || shares_text(secret, tok);
-			free(tok);
-			free(secret);
+		/* A bare occurrence of a password, the longest that matches. */
+		best = 0;
+		for (i = 0; i < n; i++) {
+			len = spans[i].end - spans[i].start;
+			if (len > best && !strncmp(p, in + spans[i].start, len))
+				best = len;
 		}
-		if (hide)
-			sb_adds(&out, "\"***\"");
-		else
-			sb_add(&out, p, (size_t)(q + 1 - p));
-		p = q + 1;
-	}
-	for (i = 0; i < n; i++) {
-		const char *hit;
-		size_t len = spans[i].end - spans[i].start;
-
-		size_t from = 0;
-
-		secret = xstrndup(in + spans[i].start, len);
-		/* Search on after each "***": a password of stars would match it. */
-		while (len && (hit = strstr(out.buf + from, secret))) {
-			struct sb tmp = SB_INIT;
-
-			sb_add(&tmp, out.buf, (size_t)(hit - out.buf));
-			sb_adds(&tmp, "***");
-			from = tmp.len;
-			sb_adds(&tmp, hit + len);
-			sb_release(&out);
-			out = tmp;
+		if (best) {
+			sb_adds(&out, "***");
+			p += best;
+		} else {
+			sb_addch(&out, *p++);
 		}
-		free(secret);
 	}
 	return sb_detach(&out, NULL);
 }
