@@ -85,7 +85,8 @@ image:
 deps:
 	scripts/install-deps.sh
 
-test: deps all dev unit
+# FLUX_TEST_RELIABILITY=0 skips the reliability run, so it needs no build.
+test: deps all dev unit $(if $(filter 0,$(FLUX_TEST_RELIABILITY)),,reliability-build)
 	scripts/run-tests.sh
 
 demo: deps all

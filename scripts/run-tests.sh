@@ -2,12 +2,21 @@
 # Run every test of flux; `make test` calls it after building build/flux,
 # build/dev/flux and the unit tests.
 #
-#   scripts/run-tests.sh              unit tests, then the bats suite twice
-#                                     (build/flux, then the sanitized build/dev/flux)
+#   scripts/run-tests.sh              unit tests, the bats suite twice
+#                                     (build/flux, then the sanitized build/dev/flux),
+#                                     the reliability quick run, the container tests
 #   scripts/run-tests.sh unit         unit tests only
 #   scripts/run-tests.sh cli [FILES]  bats suite only (optionally some files)
+#   scripts/run-tests.sh reliability [SECTIONS]
+#                                     reliability quick run only (optionally some
+#                                     sections: tests/reliability/run.sh --help)
 #   scripts/run-tests.sh docker [FILES]
 #                                     container tests only (tests/docker)
+#
+# The reliability run (tests/reliability/run.sh quick, about 4 minutes) needs
+# build/rel/flux-nosan and the fuzz targets (`make reliability-build`) and
+# uses the shared cluster; FLUX_TEST_RELIABILITY=0 skips it (counted as
+# skipped, a line says why).
 #
 # The container tests run last, when a Docker engine answers: the base images
 # (scripts/images.sh, cached), the flux image (make image), then
@@ -26,22 +35,30 @@ ROOT=$(pwd)
 
 mode=all
 case ${1:-} in
-unit | cli | docker | all)
+unit | cli | reliability | docker | all)
 	mode=$1
 	shift
 	;;
 "") ;;
 *)
-	echo "usage: scripts/run-tests.sh [all|unit|cli|docker [BATS FILES...]]" >&2
+	echo "usage: scripts/run-tests.sh [all|unit|cli|reliability|docker [FILES or SECTIONS...]]" >&2
 	exit 2
 	;;
 esac
-bats_targets=("$@")
+bats_targets=(tests/cli)
 docker_targets=(tests/docker)
-if [ "$mode" = docker ] && [ ${#bats_targets[@]} -gt 0 ]; then
-	docker_targets=("${bats_targets[@]}")
+rel_sections=()
+if [ $# -gt 0 ]; then
+	case $mode in
+	all | cli) bats_targets=("$@") ;;
+	docker) docker_targets=("$@") ;;
+	reliability) rel_sections=("$@") ;;
+	*)
+		echo "scripts/run-tests.sh: mode $mode takes no arguments" >&2
+		exit 2
+		;;
+	esac
 fi
-[ ${#bats_targets[@]} -eq 0 ] && bats_targets=(tests/cli)
 
 total_pass=0
 total_fail=0
@@ -83,10 +100,55 @@ run_unit() {
 	total_fail=$((total_fail + fail))
 }
 
-# --- b) the shared PostgreSQL cluster ------------------------------------------
+# --- b) counting TAP ------------------------------------------------------------
+
+# run_tap PART CMD...: run CMD in a subshell (its exports stay there), show
+# its output as it comes, and count the TAP lines it prints (`ok N`,
+# `ok N ... # skip`, `not ok N`) into the totals and a summary line
+# "PART: N passed, N failed, N skipped". A non-zero exit without a `not ok`
+# line, and fewer or more results than its plan `1..N` announced (a runner
+# that died half-way), each count as one failure.
+run_tap() {
+	local part=$1 log rc pass fail skip plan
+	shift
+	log=$(mktemp "${TMPDIR:-/tmp}/flux-tap.XXXXXX")
+	("$@") 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	pass=$(grep -E '^ok ' "$log" | grep -v -c -E '# skip')
+	skip=$(grep -c -E '^ok .*# skip' "$log")
+	fail=$(grep -c -E '^not ok ' "$log")
+	plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\)$/\1/p' "$log" | tail -n 1)
+	rm -f "$log"
+	if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then
+		echo "$part: exited with status $rc without a failed test"
+		fail=1
+	elif [ "$fail" -eq 0 ] && [ "${plan:-missing}" != $((pass + skip)) ]; then
+		echo "$part: the plan announced ${plan:-no} tests, $((pass + skip)) reported"
+		fail=1
+	fi
+	summary+=("$part: $pass passed, $fail failed, $skip skipped")
+	total_pass=$((total_pass + pass))
+	total_fail=$((total_fail + fail))
+	total_skip=$((total_skip + skip))
+}
+
+# part_skip PART N REASON / part_fail PART REASON: a part that did not run.
+part_skip() {
+	echo "$1: skipped: $3"
+	summary+=("$1: $2 skipped ($3)")
+	total_skip=$((total_skip + $2))
+}
+part_fail() {
+	echo "$1: $2"
+	summary+=("$1: $2 (1 failed)")
+	total_fail=$((total_fail + 1))
+}
+
+# --- c) the shared PostgreSQL cluster ------------------------------------------
 
 cluster_started=
 start_cluster() {
+	[ -n "$cluster_started" ] && return 0
 	# shellcheck source=tests/cli/pgcluster.sh
 	. "$ROOT/tests/cli/pgcluster.sh"
 	if ! pgc_start; then
@@ -96,56 +158,39 @@ start_cluster() {
 	trap 'pgc_stop' EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
-	echo "cli: PostgreSQL cluster on 127.0.0.1:$FLUX_TEST_PGPORT ($FLUX_TEST_PGDIR)"
+	echo "PostgreSQL test cluster on 127.0.0.1:$FLUX_TEST_PGPORT ($FLUX_TEST_PGDIR)"
 }
 
-# --- c) the bats suite, once per binary ----------------------------------------
+# --- d) the bats suite, once per binary ----------------------------------------
+
+bats_cli() {
+	export FLUX_BIN="$ROOT/$1"
+	export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:exitcode=66}
+	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1:exitcode=66}
+	if [ -f "$ROOT/tests/cli/lsan.supp" ]; then
+		export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$ROOT/tests/cli/lsan.supp}
+	fi
+	export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-120}
+	bats --tap "${bats_targets[@]}"
+}
 
 run_bats() {
-	local bin=$1 label=$2 log rc pass fail skip
+	local bin=$1 label=$2
 	if [ ! -x "$bin" ]; then
-		echo "cli ($label): binary $bin not found"
-		summary+=("cli $label: missing binary $bin (1 failed)")
-		total_fail=$((total_fail + 1))
+		part_fail "cli $label" "binary $bin not found"
 		return
 	fi
 	echo "=== bats against $bin"
-	log=$(mktemp "${TMPDIR:-/tmp}/flux-bats.XXXXXX")
-	(
-		export FLUX_BIN="$ROOT/$bin"
-		export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:exitcode=66}
-		export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1:exitcode=66}
-		if [ -f "$ROOT/tests/cli/lsan.supp" ]; then
-			export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$ROOT/tests/cli/lsan.supp}
-		fi
-		export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-120}
-		bats --tap "${bats_targets[@]}"
-	) 2>&1 | tee "$log"
-	rc=${PIPESTATUS[0]}
-	pass=$(grep -E '^ok ' "$log" | grep -v -c -E '# skip')
-	skip=$(grep -c -E '^ok .*# skip' "$log")
-	fail=$(grep -c -E '^not ok ' "$log")
-	if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then
-		echo "cli ($label): bats exited with status $rc"
-		fail=1
-	fi
-	rm -f "$log"
-	summary+=("cli $label: $pass passed, $fail failed, $skip skipped")
-	total_pass=$((total_pass + pass))
-	total_fail=$((total_fail + fail))
-	total_skip=$((total_skip + skip))
+	run_tap "cli $label" bats_cli "$bin"
 }
 
 run_cli() {
 	if ! command -v bats >/dev/null; then
-		echo "cli: bats not installed (run make deps)"
-		summary+=("cli: bats missing (1 failed)")
-		total_fail=$((total_fail + 1))
+		part_fail cli "bats not installed (run make deps)"
 		return
 	fi
 	if ! start_cluster; then
-		summary+=("cli: could not start PostgreSQL (1 failed)")
-		total_fail=$((total_fail + 1))
+		part_fail cli "could not start PostgreSQL"
 		return
 	fi
 	local b
@@ -158,7 +203,26 @@ run_cli() {
 	done
 }
 
-# --- d) the container tests ------------------------------------------------------
+# --- e) the reliability quick run ------------------------------------------------
+
+run_reliability() {
+	local t0 n
+	if [ "${FLUX_TEST_RELIABILITY:-1}" = 0 ]; then
+		n=$(tests/reliability/run.sh --count quick "${rel_sections[@]}") || n=1
+		part_skip reliability "$n" "FLUX_TEST_RELIABILITY=0"
+		return
+	fi
+	if ! start_cluster; then
+		part_fail reliability "could not start PostgreSQL"
+		return
+	fi
+	echo "=== tests/reliability/run.sh quick ${rel_sections[*]}"
+	t0=$SECONDS
+	run_tap reliability tests/reliability/run.sh quick "${rel_sections[@]}"
+	echo "reliability: ran in $((SECONDS - t0)) s"
+}
+
+# --- f) the container tests ------------------------------------------------------
 
 # Count the tests of the container suite without running them.
 docker_test_count() {
@@ -170,21 +234,16 @@ docker_test_count() {
 }
 
 docker_skip() {
-	local n
-	n=$(docker_test_count)
-	echo "docker: container tests skipped: $1"
-	summary+=("docker: $n skipped ($1)")
-	total_skip=$((total_skip + n))
+	part_skip docker "$(docker_test_count)" "$1"
 }
 
-docker_fail() {
-	echo "docker: $1"
-	summary+=("docker: $1 (1 failed)")
-	total_fail=$((total_fail + 1))
+bats_docker() {
+	export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}
+	bats --tap "${docker_targets[@]}"
 }
 
 run_docker() {
-	local err t0 log rc pass fail skip
+	local err t0
 	if [ "${FLUX_TEST_DOCKER:-1}" = 0 ]; then
 		docker_skip "FLUX_TEST_DOCKER=0"
 		return
@@ -199,54 +258,39 @@ run_docker() {
 		return
 	fi
 	if ! command -v bats >/dev/null; then
-		docker_fail "bats not installed (run make deps)"
+		part_fail docker "bats not installed (run make deps)"
 		return
 	fi
 	echo "=== container images"
 	t0=$SECONDS
 	if ! scripts/images.sh; then
-		docker_fail "scripts/images.sh could not build the base images"
+		part_fail docker "scripts/images.sh could not build the base images"
 		return
 	fi
 	echo "docker: base images ready in $((SECONDS - t0)) s"
 	t0=$SECONDS
 	if ! "${MAKE:-make}" --no-print-directory image; then
-		docker_fail "make image failed"
+		part_fail docker "make image failed"
 		return
 	fi
 	echo "docker: flux image ready in $((SECONDS - t0)) s"
 	echo "=== bats ${docker_targets[*]}"
 	t0=$SECONDS
-	log=$(mktemp "${TMPDIR:-/tmp}/flux-bats-docker.XXXXXX")
-	(
-		export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}
-		bats --tap "${docker_targets[@]}"
-	) 2>&1 | tee "$log"
-	rc=${PIPESTATUS[0]}
-	pass=$(grep -E '^ok ' "$log" | grep -v -c -E '# skip')
-	skip=$(grep -c -E '^ok .*# skip' "$log")
-	fail=$(grep -c -E '^not ok ' "$log")
-	if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then
-		echo "docker: bats exited with status $rc"
-		fail=1
-	fi
-	rm -f "$log"
+	run_tap docker bats_docker
 	echo "docker: container tests ran in $((SECONDS - t0)) s"
-	summary+=("docker: $pass passed, $fail failed, $skip skipped")
-	total_pass=$((total_pass + pass))
-	total_fail=$((total_fail + fail))
-	total_skip=$((total_skip + skip))
 }
 
-# --- e) summary --------------------------------------------------------------
+# --- g) summary --------------------------------------------------------------
 
 case $mode in
 unit) run_unit ;;
 cli) run_cli ;;
+reliability) run_reliability ;;
 docker) run_docker ;;
 all)
 	run_unit
 	run_cli
+	run_reliability
 	run_docker
 	;;
 esac

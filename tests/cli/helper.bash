@@ -306,3 +306,81 @@ release_lock() {
 	psql_q "select pg_terminate_backend(pid) from pg_stat_activity
 		where datname = current_database() and pid <> pg_backend_pid()" >/dev/null
 }
+
+# --- flux in the background --------------------------------------------------
+#
+# A test that runs flux in the background (to signal it, or to race it
+# against another process) starts it with bg_flux and defines
+#   teardown() { teardown_bg SIGNAL; }
+# so that whatever is still running when the test ends, passed or failed,
+# is ended and reaped, and the lock holder and leftover sessions are gone.
+
+# bg_flux [-t SECS] NAME ARGS...: run flux ARGS in the background, stdin
+# from /dev/null, stdout in $BATS_TEST_TMPDIR/NAME.out, stderr in NAME.err;
+# sets BG_PID and adds it to BG_PIDS. With -t, under `timeout SECS` (exit
+# 124 when it hangs, e.g. a deadlock; BG_PID is then timeout's, which passes
+# signals on to flux). fd 3 is closed: bats waits for it.
+bg_flux() {
+	local limit=()
+	if [ "$1" = -t ]; then
+		limit=(timeout "$2")
+		shift 2
+	fi
+	local name=$1
+	shift
+	bg_cmd "$name" "${limit[@]}" "$FLUX_BIN" "$@"
+}
+
+# bg_cmd NAME CMD...: any command in the background, as bg_flux.
+bg_cmd() {
+	local name=$1
+	shift
+	"$@" </dev/null >"$BATS_TEST_TMPDIR/$name.out" 2>"$BATS_TEST_TMPDIR/$name.err" 3>&- &
+	BG_PID=$!
+	BG_PIDS="${BG_PIDS:-} $BG_PID"
+}
+
+# teardown_bg SIGNAL: send SIGNAL to every BG_PIDS process still running,
+# reap them, then release_lock.
+teardown_bg() {
+	local p
+	for p in ${BG_PIDS:-}; do
+		kill -"$1" "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	BG_PIDS=
+	release_lock
+}
+
+# wait_for_text FILE TEXT [TRIES of 50 ms, default 200]
+wait_for_text() {
+	local i
+	for i in $(seq 1 "${3:-200}"); do
+		grep -qF -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "timed out waiting for '$2' in $1:" >&2
+	cat "$1" >&2
+	return 1
+}
+
+# wait_for_flux_query LIKE-PATTERN: until a flux session of the test
+# database runs a query like it (polls 10 s); on failure prints the stderr
+# of the background processes.
+wait_for_flux_query() {
+	local i f
+	for i in $(seq 1 200); do
+		if [ "$(psql_q "select count(*) from pg_stat_activity where datname = current_database() and application_name = 'flux'
+			and state = 'active' and query like '$1'")" -ge 1 ]; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	echo "no flux session ran a query like $1" >&2
+	for f in "$BATS_TEST_TMPDIR"/*.err; do
+		[ -f "$f" ] || continue
+		echo "--- $(basename "$f"):" >&2
+		cat "$f" >&2
+	done
+	return 1
+}

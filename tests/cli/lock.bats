@@ -6,15 +6,8 @@
 
 load helper
 
-teardown() {
-	local p
-	for p in ${BG_PIDS:-}; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	BG_PIDS=
-	release_lock
-}
+# SIGTERM: the background flux runs under timeout(1), which passes it on.
+teardown() { teardown_bg TERM; }
 
 # hold_big_lock ID SECS: like hold_lock, for any int64 id (pg_locks splits
 # it into classid/objid), with application_name lock_holder_app.
@@ -42,43 +35,6 @@ lock_holder_pid() {
 	psql_q "select pid from pg_locks where locktype = 'advisory' and granted
 		and database = (select oid from pg_database where datname = current_database())
 		and ((classid::bigint << 32) | objid::bigint) = $1"
-}
-
-# bg_flux NAME ARGS...: run flux in the background (timeout 30 s);
-# stderr in $BATS_TEST_TMPDIR/NAME.err; sets BG_PID.
-bg_flux() {
-	local name=$1
-	shift
-	timeout 30 "$FLUX_BIN" "$@" </dev/null >"$BATS_TEST_TMPDIR/$name.out" \
-		2>"$BATS_TEST_TMPDIR/$name.err" 3>&- &
-	BG_PID=$!
-	BG_PIDS="${BG_PIDS:-} $BG_PID"
-}
-
-# wait_for_text FILE TEXT [TRIES of 50 ms]
-wait_for_text() {
-	local i
-	for i in $(seq 1 "${3:-200}"); do
-		grep -qF -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	echo "timed out waiting for '$2' in $1:" >&2
-	cat "$1" >&2
-	return 1
-}
-
-# wait_for_query SQL-LIKE-PATTERN: until a flux session runs such a query.
-wait_for_flux_query() {
-	local i
-	for i in $(seq 1 200); do
-		if [ "$(psql_q "select count(*) from pg_stat_activity where datname = current_database() and application_name = 'flux'
-			and state = 'active' and query like '$1'")" -ge 1 ]; then
-			return 0
-		fi
-		sleep 0.05
-	done
-	echo "no flux session ran a query like $1" >&2
-	return 1
 }
 
 @test "lock held by another session: --lock-timeout 1s is exit 8, nothing applied or created" {
@@ -122,7 +78,7 @@ wait_for_flux_query() {
 	hold_big_lock 3589 3
 	local hpid rc=0
 	hpid=$(lock_holder_pid 3589)
-	bg_flux a apply
+	bg_flux -t 30 a apply
 	local pid=$BG_PID
 	wait_for_text "$BATS_TEST_TMPDIR/a.err" "waiting for advisory lock"
 	# still waiting while the holder sleeps
@@ -143,10 +99,10 @@ wait_for_flux_query() {
 	write_migration 20200101_001_slow "create table slow (id int); insert into slow values (1); select pg_sleep(2);"
 	write_migration 20200101_002_b "create table b (id int); insert into b values (1);"
 	local pa pb ra=0 rb=0
-	bg_flux a apply
+	bg_flux -t 30 a apply
 	pa=$BG_PID
 	wait_for_flux_query '%pg_sleep(2)%'
-	bg_flux b apply
+	bg_flux -t 30 b apply
 	pb=$BG_PID
 	wait_for_text "$BATS_TEST_TMPDIR/b.err" "waiting for advisory lock"
 	wait "$pa" || ra=$?
@@ -212,10 +168,10 @@ B: $(cat "$BATS_TEST_TMPDIR/b.err")"
 	printf -- '-- flux:no-transaction\ncreate index concurrently big_id on big (id);\n' \
 		>migrations/20200101_002_cic.sql
 	local pa pb ra=0 rb=0
-	bg_flux a apply
+	bg_flux -t 30 a apply
 	pa=$BG_PID
 	wait_for_flux_query '%pg_sleep(2)%'
-	bg_flux b apply
+	bg_flux -t 30 b apply
 	pb=$BG_PID
 	wait_for_text "$BATS_TEST_TMPDIR/b.err" "waiting for advisory lock"
 	wait "$pa" || ra=$?

@@ -5,48 +5,12 @@
 
 load helper
 
-teardown() {
-	local p
-	for p in ${BG_PIDS:-}; do
-		kill -KILL "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	BG_PIDS=
-	release_lock
-}
+# SIGKILL: a flux that a test left running may ignore its first SIGTERM
+# (it cancels and waits) or swallow the cancel; teardown must not wait.
+teardown() { teardown_bg KILL; }
 
-# bg_flux ARGS...: flux in the background; stderr in $BATS_TEST_TMPDIR/err.
-bg_flux() {
-	"$FLUX_BIN" "$@" </dev/null >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
-	BG_PID=$!
-	BG_PIDS="${BG_PIDS:-} $BG_PID"
-}
-
-# wait_for_flux_query LIKE-PATTERN: until a flux session runs such a query.
-wait_for_flux_query() {
-	local i
-	for i in $(seq 1 200); do
-		if [ "$(psql_q "select count(*) from pg_stat_activity where datname = current_database() and application_name = 'flux'
-			and state = 'active' and query like '$1'")" -ge 1 ]; then
-			return 0
-		fi
-		sleep 0.05
-	done
-	echo "no flux session ran a query like $1" >&2
-	cat "$BATS_TEST_TMPDIR/err" >&2
-	return 1
-}
-
-wait_for_text() {
-	local i
-	for i in $(seq 1 200); do
-		grep -qF -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	echo "timed out waiting for '$2' in $1:" >&2
-	cat "$1" >&2
-	return 1
-}
+# Every test runs one background flux: bg_flux flux ..., so its output is
+# in $BATS_TEST_TMPDIR/flux.out and flux.err.
 
 # signal_and_wait SIG PID: send SIG, wait; sets status, stderr, ELAPSED_MS.
 signal_and_wait() {
@@ -56,8 +20,8 @@ signal_and_wait() {
 	wait "$2" || rc=$?
 	ELAPSED_MS=$(($(now_ms) - t0))
 	status=$rc
-	stderr=$(cat "$BATS_TEST_TMPDIR/err")
-	output=$(cat "$BATS_TEST_TMPDIR/out")
+	stderr=$(cat "$BATS_TEST_TMPDIR/flux.err")
+	output=$(cat "$BATS_TEST_TMPDIR/flux.out")
 }
 
 # The lock is free and no flux session is left (polls up to 2 s).
@@ -80,7 +44,7 @@ three_migrations_slow_middle() {
 
 @test "SIGTERM during a migration: exit 143 within 2 s, rolled back, nothing recorded, lock free" {
 	three_migrations_slow_middle
-	bg_flux apply
+	bg_flux flux apply
 	wait_for_flux_query '%pg_sleep(30)%'
 	signal_and_wait TERM "$BG_PID"
 	assert_status 143
@@ -100,7 +64,7 @@ three_migrations_slow_middle() {
 
 @test "SIGINT during a migration: exit 130, rolled back, lock free" {
 	three_migrations_slow_middle
-	bg_flux apply
+	bg_flux flux apply
 	wait_for_flux_query '%pg_sleep(30)%'
 	signal_and_wait INT "$BG_PID"
 	assert_status 130
@@ -115,7 +79,7 @@ three_migrations_slow_middle() {
 	write_undo 20200101_001_a "drop table a; select pg_sleep(30);"
 	run --separate-stderr flux apply
 	assert_status 0
-	bg_flux rollback --all -y
+	bg_flux flux rollback --all -y
 	wait_for_flux_query '%pg_sleep(30)%'
 	signal_and_wait TERM "$BG_PID"
 	assert_status 143
@@ -128,8 +92,8 @@ three_migrations_slow_middle() {
 @test "SIGTERM while waiting for the lock: exit 143 at once, nothing created" {
 	write_migration 20200101_001_a "create table a (id int);"
 	hold_lock 3589 30
-	bg_flux apply
-	wait_for_text "$BATS_TEST_TMPDIR/err" "waiting for advisory lock"
+	bg_flux flux apply
+	wait_for_text "$BATS_TEST_TMPDIR/flux.err" "waiting for advisory lock"
 	signal_and_wait TERM "$BG_PID"
 	assert_status 143
 	[ "$ELAPSED_MS" -lt 2000 ] || { echo "exited $ELAPSED_MS ms after SIGTERM" >&2; false; }
@@ -140,7 +104,7 @@ three_migrations_slow_middle() {
 @test "SIGTERM while waiting for the database: exit 143 at once" {
 	local port
 	port=$(free_port)
-	bg_flux wait --wait-timeout 30s --database-url "postgresql://flux_test@127.0.0.1:$port/x"
+	bg_flux flux wait --wait-timeout 30s --database-url "postgresql://flux_test@127.0.0.1:$port/x"
 	sleep 0.5
 	kill -0 "$BG_PID"
 	signal_and_wait TERM "$BG_PID"
@@ -157,7 +121,7 @@ do \$\$ begin
 		begin perform pg_sleep(1); exception when query_canceled then null; end;
 	end loop;
 end \$\$;"
-	bg_flux apply
+	bg_flux flux apply
 	wait_for_flux_query '%pg_sleep(1)%'
 	kill -TERM "$BG_PID"
 	sleep 1
@@ -176,10 +140,8 @@ end \$\$;"
 @test "as PID 1 of a PID namespace, SIGTERM still cancels and exits 143" {
 	unshare --pid --fork --kill-child true 2>/dev/null || skip "cannot create a PID namespace here"
 	three_migrations_slow_middle
-	unshare --pid --fork --kill-child "$FLUX_BIN" apply </dev/null \
-		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
-	local upid=$! fpid i
-	BG_PIDS="${BG_PIDS:-} $upid"
+	bg_cmd flux unshare --pid --fork --kill-child "$FLUX_BIN" apply
+	local upid=$BG_PID fpid i
 	wait_for_flux_query '%pg_sleep(30)%'
 	for i in $(seq 1 40); do
 		fpid=$(pgrep -P "$upid" | head -1) && [ -n "$fpid" ] && break
@@ -192,7 +154,7 @@ end \$\$;"
 	kill -TERM "$fpid"
 	wait "$upid" || rc=$?
 	status=$rc
-	stderr=$(cat "$BATS_TEST_TMPDIR/err")
+	stderr=$(cat "$BATS_TEST_TMPDIR/flux.err")
 	assert_status 143
 	[ $(($(now_ms) - t0)) -lt 2500 ]
 	assert_eq "$(history_ids)" "20200101_001_first"

@@ -1,6 +1,7 @@
 # Fuzz targets (libFuzzer, clang): included by the top-level Makefile.
 #
-#   make fuzz-build  build build/fuzz/fuzz_{split,cfg,url,mdir}
+#   make fuzz-build  build build/fuzz/fuzz_TARGET for every tests/fuzz/fuzz_TARGET.c
+#                    (split, cfg, url, mdir)
 #   make fuzz-quick  each target for FUZZ_QUICK_SECONDS (15 s: 60 s in all)
 #   make fuzz        each target for FUZZ_SECONDS (300 s)
 #
@@ -11,7 +12,7 @@
 # written to build/fuzz/artifacts/. tests/fuzz/run.sh does the running.
 
 FUZZ_CC ?= clang
-FUZZ_TARGETS = split cfg url mdir
+FUZZ_TARGETS = $(patsubst tests/fuzz/fuzz_%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
 FUZZ_CFLAGS = -g -O1 -std=c11 -Wall -Wextra $(DEFS) -Isrc \
 	-I$(shell pg_config --includedir) \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \

@@ -2,7 +2,9 @@
 # Run the libFuzzer targets built by `make fuzz-build` (tests/fuzz/fuzz.mk).
 #
 #   tests/fuzz/run.sh SECONDS [TARGET...]   each target for SECONDS
+#   tests/fuzz/run.sh --count               the number of targets
 #
+# The targets are the files tests/fuzz/fuzz_TARGET.c (default: all).
 # Prints one TAP line per target (`ok N fuzz split: ...`) and exits non-zero
 # when any target found a crash, a sanitizer report or a broken invariant.
 # Each run starts from the checked-in seeds (tests/fuzz/corpus/TARGET) plus
@@ -12,10 +14,19 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 
+targets=()
+for f in tests/fuzz/fuzz_*.c; do
+	f=${f#tests/fuzz/fuzz_}
+	targets+=("${f%.c}")
+done
+if [ "${1:-}" = --count ]; then
+	echo "${#targets[@]}"
+	exit 0
+fi
+
 secs=${1:-15}
 shift || true
-targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(split cfg url mdir)
+[ $# -gt 0 ] && targets=("$@")
 
 n=0
 failed=0

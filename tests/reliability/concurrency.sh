@@ -58,6 +58,14 @@ conc_apply() {
 	[ "$applied" = "$n" ] || fail "logs report $applied migrations applied, expected $n"
 	assert_no_lock 3589 || return 1
 	echo "$procs processes, $n migrations: all exit 0, each applied once"
+	# A replica that starts after them finds nothing to do and writes
+	# nothing: it succeeds on a read-only session (any CREATE or INSERT
+	# would fail with SQLSTATE 25006).
+	PGOPTIONS="-c default_transaction_read_only=on" "$REL_ROOT/$bin" apply >late.out 2>late.err ||
+		fail "apply on the up-to-date database, read-only session: exit $?: $(cat late.err)"
+	grep -q "no pending migrations" late.err || fail "late apply: $(cat late.err)"
+	conc_check "$db" "$n" || return 1
+	echo "a late apply: nothing to do, exit 0 on a read-only session"
 }
 
 # Status output (table) is consistent: only applied/pending, the applied
@@ -127,11 +135,18 @@ conc_mix() {
 	echo "6 apply + 3 status loops + 3 validate loops: all exit 0, consistent"
 }
 
+# count_concurrency: the number of tests section_concurrency reports.
+count_concurrency() {
+	local per=2
+	[ "$REL_MODE" = soak ] && per=3
+	echo $((per * $(rel_bin_count)))
+}
+
 section_concurrency() {
 	local bin label procs=16 n=50
 	for bin in $REL_BINS; do
 		label=$(rel_bin_label "$bin")
-		rel_test "concurrency ($label): $procs processes apply $n migrations at once" \
+		rel_test "concurrency ($label): $procs processes apply $n migrations at once; a late one writes nothing" \
 			conc_apply "$bin" $procs $n
 		rel_test "concurrency ($label): apply, status and validate together" conc_mix "$bin"
 	done

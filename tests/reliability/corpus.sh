@@ -125,16 +125,29 @@ for n, raw in enumerate(open(sys.argv[1], "rb"), 1):
 	return $bad
 }
 
+# The case directories to run (REL_CORPUS_FILTER applied), one a line.
+corpus_cases() {
+	local case name
+	for case in "$REL_DIR"/corpus/*/; do
+		case=${case%/}
+		name=$(basename "$case")
+		[ -n "${REL_CORPUS_FILTER:-}" ] && [[ $name != *$REL_CORPUS_FILTER* ]] && continue
+		echo "$case"
+	done
+}
+
+count_corpus() {
+	echo $(($(corpus_cases | wc -l) * $(rel_bin_count)))
+}
+
 section_corpus() {
 	local bin label case name expect_code
 	for bin in $REL_BINS; do
 		label=$(rel_bin_label "$bin")
-		for case in "$REL_DIR"/corpus/*/; do
-			case=${case%/}
+		while IFS= read -r case; do
 			name=$(basename "$case")
-			[ -n "${REL_CORPUS_FILTER:-}" ] && [[ $name != *$REL_CORPUS_FILTER* ]] && continue
 			expect_code=$(head -n 1 "$case/expect")
 			rel_test "corpus ($label): $name: exit $expect_code" corpus_case "$bin" "$case"
-		done
+		done < <(corpus_cases)
 	done
 }

@@ -73,16 +73,31 @@ crash_trial() {
 	echo "rerun: exit 0, 100 applied, lock free"
 }
 
+# Trials per binary; the quick run kills the shipped binary only, the soak
+# both.
+crash_trials() {
+	if [ "$REL_MODE" = soak ]; then echo 200; else echo 20; fi
+}
+crash_skips() {
+	[ "$REL_MODE" = quick ] && [ "$(rel_bin_label "$1")" = dev ]
+}
+
+count_crash() {
+	local bin n=0
+	for bin in $REL_BINS; do
+		crash_skips "$bin" || n=$((n + $(crash_trials)))
+	done
+	echo "$n"
+}
+
 section_crash() {
 	local bin label trials db dir t0 t1 dur t delay
-	trials=20
-	[ "$REL_MODE" = soak ] && trials=200
+	trials=$(crash_trials)
 	echo "# crash: seed $REL_SEED (REL_SEED=$REL_SEED tests/reliability/run.sh $REL_MODE to repeat)"
 	RANDOM=$REL_SEED
 	for bin in $REL_BINS; do
 		label=$(rel_bin_label "$bin")
-		# quick: the shipped binary only; soak: both
-		[ "$REL_MODE" = quick ] && [ "$label" = dev ] && continue
+		crash_skips "$bin" && continue
 		db=$(new_db crash) || { rel_test "crash ($label): setup" false; continue; }
 		dir=$(mktemp -d "$REL_TMP/crash.XXXXXX")
 		crash_project "$dir"

@@ -109,9 +109,18 @@ fault_terminate() {
 	assert_no_lock 3589 "$FAULT_PGPORT"
 }
 
+# Rounds per binary, of three tests each.
+fault_rounds() {
+	if [ "$REL_MODE" = soak ]; then echo 5; else echo 1; fi
+}
+
+count_faults() {
+	echo $((3 * $(fault_rounds) * $(rel_bin_count)))
+}
+
 section_faults() {
-	local bin label mode rounds=1 r
-	[ "$REL_MODE" = soak ] && rounds=5
+	local bin label mode rounds r
+	rounds=$(fault_rounds)
 	if ! rel_fault_cluster; then
 		rel_test "server faults: start a second cluster" false
 		return

@@ -65,6 +65,12 @@ rel_bin_label() {
 	esac
 }
 
+rel_bin_count() {
+	# shellcheck disable=SC2086 # the words of REL_BINS
+	set -- $REL_BINS
+	echo $#
+}
+
 # Sanitizer findings exit 66 (no test expects 66) for the dev binary.
 export ASAN_OPTIONS=${REL_ASAN_OPTIONS:-detect_leaks=1:exitcode=66}
 export UBSAN_OPTIONS=${REL_UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1:exitcode=66}

@@ -1,4 +1,5 @@
-# Reliability tests (issue 5): included by the top-level Makefile.
+# Reliability tests (issue 5): included by the top-level Makefile; `make
+# test` builds reliability-build and runs the quick run (scripts/run-tests.sh).
 #
 #   make reliability  the quick run (~4 minutes): concurrency, kill -9,
 #                     server faults, the bad-input corpus, 60 s of fuzzing,
