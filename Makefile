@@ -70,6 +70,7 @@ build/dev/tests/%: tests/unit/%.c build/dev/libflux.a
 unit: $(UNIT_BIN)
 
 include tests/fuzz/fuzz.mk tests/reliability/reliability.mk
+include bench/bench.mk
 
 # --- container image (Dockerfile) ---------------------------------------------
 # k2bd/flux:dev, built with the classic builder from the local
