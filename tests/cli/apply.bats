@@ -35,6 +35,23 @@ two_migrations() {
 	assert_eq "$(history_count)" 2
 }
 
+@test "apply: a no-op apply writes nothing (it passes in a read-only session)" {
+	two_migrations
+	run --separate-stderr flux apply
+	assert_status 0
+	# Every transaction of the session is read-only: any write, even a
+	# CREATE ... IF NOT EXISTS that finds its object, fails with 25006.
+	PGOPTIONS="-c default_transaction_read_only=on" run --separate-stderr flux apply
+	assert_status 0
+	assert_contains "$stderr" "no pending migrations (2 applied)" "stderr"
+	# The same session with something to apply is refused: the check bites.
+	write_migration 20200101_003_c "create table c (id int);"
+	PGOPTIONS="-c default_transaction_read_only=on" run --separate-stderr flux apply
+	assert_status 1
+	assert_contains "$stderr" "25006" "stderr"
+	assert_eq "$(history_count)" 2
+}
+
 @test "apply N applies only the next N" {
 	two_migrations
 	write_migration 20200101_003_c "create table c (id int);"
