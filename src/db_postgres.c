@@ -246,7 +246,9 @@ static PGconn *connect_waiting(const struct flux_config *cfg, struct flux_err *e
 			free(last);
 			last = one_line(PQerrorMessage(probe));
 			PQfinish(probe);
-			err_set(err, FLUX_EXIT_REFUSED, "database at %s refused TLS: %s", target, last);
+			/* It answers without TLS: a refusal or a certificate we reject. */
+			err_set(err, FLUX_EXIT_REFUSED, "cannot connect to the database at %s over TLS: %s",
+				target, last);
 			break;
 		}
 		now = clock_ms();
@@ -552,11 +554,28 @@ static int pg_history_create(struct db *db, struct flux_err *err)
 	struct sb sql = SB_INIT;
 	int rc;
 
-	/* The same DDL as flux-migrations, so either tool can create it. */
-	sb_addf(&sql, "create schema if not exists %s", db->cfg->migrations_schema);
-	rc = run_params(db, sql.buf, 0, NULL, NULL, FLUX_EXIT_REFUSED,
-			"cannot create the history table's schema", err);
-	sb_reset(&sql);
+	const char *params[1] = { db->cfg->migrations_schema };
+	PGresult *res;
+	bool have_schema;
+
+	/*
+	 * The same DDL as flux-migrations, so either tool can create it. But
+	 * CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when
+	 * the schema is there, which a role owning only its schema lacks:
+	 * look first. to_regnamespace folds the name as the DDL does.
+	 */
+	if (run_params(db, "select to_regnamespace($1) is not null", 1, params, &res,
+		       FLUX_EXIT_REFUSED, "cannot look up the history table's schema", err))
+		return -1;
+	have_schema = PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	rc = 0;
+	if (!have_schema) {
+		sb_addf(&sql, "create schema if not exists %s", db->cfg->migrations_schema);
+		rc = run_params(db, sql.buf, 0, NULL, NULL, FLUX_EXIT_REFUSED,
+				"cannot create the history table's schema", err);
+		sb_reset(&sql);
+	}
 	sb_addf(&sql,
 		"create table if not exists %s (\n"
 		"    id text primary key,\n"

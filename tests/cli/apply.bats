@@ -321,3 +321,15 @@ assert n >= 1
 	assert_status 0
 	assert_eq "$(history_count)" 2
 }
+
+@test "apply: a role that owns only its schema (no CREATE on the database) creates the history table there" {
+	psql_q "do \$\$ begin create role flux_schema_owner login password 'owner_pw_1';
+		exception when duplicate_object then null; end \$\$;
+		create schema app authorization flux_schema_owner" >/dev/null
+	write_migration 001_t "create table app.t (id int);"
+	FLUX_MIGRATIONS_SCHEMA=app run --separate-stderr flux apply \
+		--database-url "postgresql://flux_schema_owner:owner_pw_1@127.0.0.1:$FLUX_TEST_PGPORT/$FLUX_TEST_DB"
+	assert_status 0
+	assert_eq "$(psql_q 'select id from app._flux_migrations')" 001_t
+	[ "$(psql_q "select has_database_privilege('flux_schema_owner', current_database(), 'CREATE')")" = f ]
+}
