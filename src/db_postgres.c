@@ -43,6 +43,7 @@ struct db {
 	char *history;    /* "schema.table" */
 	char lock_id[24]; /* the advisory lock id as text, for parameters */
 	bool locked;
+	bool async_commits; /* commits since the last flush were asynchronous */
 	const char *current_id; /* migration running, for NOTICE logs */
 };
 
@@ -203,6 +204,17 @@ static PGconn *connect_waiting(const struct flux_config *cfg, struct flux_err *e
 	bool need_tls = tls_required(cfg);
 
 	conn_params_init(&p, cfg);
+	/*
+	 * Most runs find the server up: connect at once, which saves the
+	 * backend start a ping costs. Only a failure goes on to the ping loop,
+	 * which tells "not up yet" (wait) from "up and refusing" (exit 7).
+	 */
+	conn = PQconnectdbParams(p.keys, p.vals, 1);
+	if (PQstatus(conn) == CONNECTION_OK)
+		goto done;
+	last = one_line(PQerrorMessage(conn));
+	PQfinish(conn);
+	conn = NULL;
 	for (;;) {
 		PGPing ping;
 		long long now;
@@ -234,7 +246,9 @@ static PGconn *connect_waiting(const struct flux_config *cfg, struct flux_err *e
 			free(last);
 			last = one_line(PQerrorMessage(probe));
 			PQfinish(probe);
-			err_set(err, FLUX_EXIT_REFUSED, "database at %s refused TLS: %s", target, last);
+			/* It answers without TLS: a refusal or a certificate we reject. */
+			err_set(err, FLUX_EXIT_REFUSED, "cannot connect to the database at %s over TLS: %s",
+				target, last);
 			break;
 		}
 		now = clock_ms();
@@ -260,6 +274,7 @@ static PGconn *connect_waiting(const struct flux_config *cfg, struct flux_err *e
 			backoff = (long)(cfg->wait_timeout_ms - (now - start));
 		clock_sleep_ms(backoff);
 	}
+done:
 	if (conn)
 		log_debug("connect", "connected to %s", target);
 	free(last);
@@ -450,13 +465,73 @@ static int pg_lock(struct db *db, struct flux_err *err)
 	}
 }
 
+/*
+ * Migrations commit with synchronous_commit off: each COMMIT returns
+ * without waiting for the WAL to reach disk, and one flush per batch
+ * replaces a thousand. The flush is one transaction that writes WAL,
+ * committed at the session's own synchronous_commit level (the server's,
+ * the role's, PGOPTIONS'): waiting for its commit record waits for every
+ * earlier one, since the WAL is written in order. A transaction needs an
+ * xid and a WAL record of its own for its commit to wait (an xid alone is
+ * not enough); a transactional logical message gives both, needs no
+ * privilege and no table, and is ignored by anyone not decoding messages
+ * with the prefix 'flux'. Until the flush a server crash can lose commits
+ * flux has logged; a rerun applies them again.
+ */
+static int begin_async(struct db *db, struct flux_err *err)
+{
+	if (db->async_commits)
+		return 0;
+	if (run_params(db, "set synchronous_commit to off", 0, NULL, NULL,
+		       FLUX_EXIT_MIGRATION, "cannot set synchronous_commit", err))
+		return -1;
+	db->async_commits = true;
+	return 0;
+}
+
+static int flush_commits(struct db *db, struct flux_err *err)
+{
+	static const char what[] = "cannot make the applied migrations durable";
+	struct flux_err e = FLUX_ERR_INIT;
+
+	if (!db->async_commits)
+		return 0;
+	db->async_commits = false;
+	if (run_params(db, "reset synchronous_commit", 0, NULL, NULL,
+		       FLUX_EXIT_UNAVAILABLE, what, err))
+		return -1;
+	if (!run_params(db, "select pg_logical_emit_message(true, 'flux', 'batch done')",
+			0, NULL, NULL, FLUX_EXIT_REFUSED, what, &e))
+		return 0;
+	if (e.code == FLUX_EXIT_UNAVAILABLE || PQstatus(db->conn) != CONNECTION_OK) {
+		err_move(err, &e);
+		return -1;
+	}
+	/* The commits are made; only the early flush was refused. */
+	log_warn("durability", "%s at once (the server writes them within its "
+		 "wal_writer_delay): %s", what, e.msg);
+	err_release(&e);
+	return 0;
+}
+
 static int pg_unlock(struct db *db, struct flux_err *err)
 {
 	const char *params[1] = { db->lock_id };
+	int rc;
 
 	if (!db->locked)
 		return 0;
+	rc = flush_commits(db, err);
 	db->locked = false;
+	if (rc) {
+		/* The flush's error is the news; the session ends either way. */
+		struct flux_err ignore = FLUX_ERR_INIT;
+
+		run_params(db, "select pg_advisory_unlock($1::bigint)", 1, params, NULL,
+			   FLUX_EXIT_REFUSED, "cannot release the advisory lock", &ignore);
+		err_release(&ignore);
+		return -1;
+	}
 	return run_params(db, "select pg_advisory_unlock($1::bigint)", 1, params, NULL,
 			  FLUX_EXIT_REFUSED, "cannot release the advisory lock", err);
 }
@@ -479,11 +554,28 @@ static int pg_history_create(struct db *db, struct flux_err *err)
 	struct sb sql = SB_INIT;
 	int rc;
 
-	/* The same DDL as flux-migrations, so either tool can create it. */
-	sb_addf(&sql, "create schema if not exists %s", db->cfg->migrations_schema);
-	rc = run_params(db, sql.buf, 0, NULL, NULL, FLUX_EXIT_REFUSED,
-			"cannot create the history table's schema", err);
-	sb_reset(&sql);
+	const char *params[1] = { db->cfg->migrations_schema };
+	PGresult *res;
+	bool have_schema;
+
+	/*
+	 * The same DDL as flux-migrations, so either tool can create it. But
+	 * CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when
+	 * the schema is there, which a role owning only its schema lacks:
+	 * look first. to_regnamespace folds the name as the DDL does.
+	 */
+	if (run_params(db, "select to_regnamespace($1) is not null", 1, params, &res,
+		       FLUX_EXIT_REFUSED, "cannot look up the history table's schema", err))
+		return -1;
+	have_schema = PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	rc = 0;
+	if (!have_schema) {
+		sb_addf(&sql, "create schema if not exists %s", db->cfg->migrations_schema);
+		rc = run_params(db, sql.buf, 0, NULL, NULL, FLUX_EXIT_REFUSED,
+				"cannot create the history table's schema", err);
+		sb_reset(&sql);
+	}
 	sb_addf(&sql,
 		"create table if not exists %s (\n"
 		"    id text primary key,\n"
@@ -773,6 +865,8 @@ static int run_migration(struct db *db, const char *id, const char *path,
 	u.text = text ? text : "";
 	u.len = text ? len : 0;
 	u.stmt_len = u.len;
+	if (begin_async(db, err))
+		return -1;
 	db->current_id = id;
 	if (no_tx) {
 		if (exec_statements(db, &u, err))

@@ -187,8 +187,17 @@ void mdir_md5_hex(const void *data, size_t len, char out[33])
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0, i;
 
+	/*
+	 * Fetched once: EVP_md5() makes every EVP_Digest look the algorithm up
+	 * in the provider tables again, which cost more than the hashing of a
+	 * thousand small files. Kept for the life of the process.
+	 */
+	static EVP_MD *md5;
+
 	out[0] = '\0';
-	if (!EVP_Digest(data, len, md, &mdlen, EVP_md5(), NULL) || mdlen != 16)
+	if (!md5)
+		md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+	if (!md5 || !EVP_Digest(data, len, md, &mdlen, md5, NULL) || mdlen != 16)
 		return;
 	for (i = 0; i < 16; i++) {
 		out[2 * i] = hex[md[i] >> 4];

@@ -35,6 +35,23 @@ two_migrations() {
 	assert_eq "$(history_count)" 2
 }
 
+@test "apply: a no-op apply writes nothing (it passes in a read-only session)" {
+	two_migrations
+	run --separate-stderr flux apply
+	assert_status 0
+	# Every transaction of the session is read-only: any write, even a
+	# CREATE ... IF NOT EXISTS that finds its object, fails with 25006.
+	PGOPTIONS="-c default_transaction_read_only=on" run --separate-stderr flux apply
+	assert_status 0
+	assert_contains "$stderr" "no pending migrations (2 applied)" "stderr"
+	# The same session with something to apply is refused: the check bites.
+	write_migration 20200101_003_c "create table c (id int);"
+	PGOPTIONS="-c default_transaction_read_only=on" run --separate-stderr flux apply
+	assert_status 1
+	assert_contains "$stderr" "25006" "stderr"
+	assert_eq "$(history_count)" 2
+}
+
 @test "apply N applies only the next N" {
 	two_migrations
 	write_migration 20200101_003_c "create table c (id int);"
@@ -303,4 +320,16 @@ assert n >= 1
 	run --separate-stderr flux apply
 	assert_status 0
 	assert_eq "$(history_count)" 2
+}
+
+@test "apply: a role that owns only its schema (no CREATE on the database) creates the history table there" {
+	psql_q "do \$\$ begin create role flux_schema_owner login password 'owner_pw_1';
+		exception when duplicate_object then null; end \$\$;
+		create schema app authorization flux_schema_owner" >/dev/null
+	write_migration 001_t "create table app.t (id int);"
+	FLUX_MIGRATIONS_SCHEMA=app run --separate-stderr flux apply \
+		--database-url "postgresql://flux_schema_owner:owner_pw_1@127.0.0.1:$FLUX_TEST_PGPORT/$FLUX_TEST_DB"
+	assert_status 0
+	assert_eq "$(psql_q 'select id from app._flux_migrations')" 001_t
+	[ "$(psql_q "select has_database_privilege('flux_schema_owner', current_database(), 'CREATE')")" = f ]
 }

@@ -7,7 +7,7 @@
 # pgc_stop stops it and deletes its directory. The cluster listens on
 # 127.0.0.1 only, on a free port, with its socket in its own directory,
 # scram-sha-256 authentication for everyone (the tests check exit code 7 on
-# a bad password) and fsync off. initdb and postgres refuse to run as root,
+# a bad password) and fsync off (see FLUX_TEST_PGDURABLE). initdb and postgres refuse to run as root,
 # so as root the cluster belongs to the Debian `postgres` user.
 
 PGC_BIN=${PGC_BIN:-}
@@ -19,6 +19,11 @@ if [ -z "$PGC_BIN" ]; then
 		fi
 	done
 fi
+
+# Durability settings: off by default for speed. A test that crashes the
+# server to check what survives sets FLUX_TEST_PGDURABLE=1 before pgc_start, for a
+# server with PostgreSQL's defaults (fsync and synchronous_commit on).
+FLUX_TEST_PGDURABLE=${FLUX_TEST_PGDURABLE:-0}
 
 PGC_USER=flux_test
 PGC_PASSWORD=flux_pw_123
@@ -62,12 +67,13 @@ pgc_start() {
 		return 1
 	fi
 
-	local try port
+	local try port fast="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+	[ "$FLUX_TEST_PGDURABLE" = 1 ] && fast=""
 	for try in 1 2 3 4 5; do
 		port=$(pgc_free_port) || return 1
 		if pgc_run "$PGC_BIN/pg_ctl" -D "$FLUX_TEST_PGDIR/data" \
 			-l "$FLUX_TEST_PGDIR/server.log" -w -t 60 \
-			-o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$FLUX_TEST_PGDIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100 -c log_min_messages=warning" \
+			-o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$FLUX_TEST_PGDIR $fast -c max_connections=100 -c log_min_messages=warning" \
 			start >"$FLUX_TEST_PGDIR/pg_ctl.log" 2>&1; then
 			export FLUX_TEST_PGDIR
 			export FLUX_TEST_PGPORT=$port
