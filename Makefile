@@ -18,7 +18,14 @@ HDRS := $(wildcard src/*.h entrypoint/*.h)
 # --- shipped static musl binary -------------------------------------------
 SYSROOT = build/sysroot
 MUSL_CC = musl-gcc
-MUSL_CFLAGS = -O2 $(WARNINGS) $(DEFS) $(INCS) -I$(SYSROOT)/include
+# Size (SPEC 6: at most 4 MB stripped): a section per function and object,
+# so --gc-sections drops what is never called, here and in the sysroot's
+# libraries (built the same way by scripts/build-sysroot.sh), and no unwind
+# tables, which nothing in a C program on musl reads.
+MUSL_SIZE = -ffunction-sections -fdata-sections \
+	-fno-asynchronous-unwind-tables -fno-unwind-tables
+MUSL_CFLAGS = -O2 $(MUSL_SIZE) $(WARNINGS) $(DEFS) $(INCS) -I$(SYSROOT)/include
+MUSL_LDFLAGS = -static -s -Wl,--gc-sections
 MUSL_LIBS = -L$(SYSROOT)/lib -lpq -lpgcommon -lpgport -lssl -lcrypto -linih
 MUSL_OBJ := $(patsubst %.c,build/musl/%.o,$(SRC_LIB) entrypoint/main.c)
 
@@ -33,7 +40,7 @@ build/musl/%.o: %.c $(HDRS) $(SYSROOT)/.stamp
 	@$(MUSL_CC) $(MUSL_CFLAGS) -c $< -o $@
 
 build/flux: $(MUSL_OBJ)
-	$(MUSL_CC) -static -s -o $@ $(MUSL_OBJ) $(MUSL_LIBS)
+	$(MUSL_CC) $(MUSL_LDFLAGS) -o $@ $(MUSL_OBJ) $(MUSL_LIBS)
 
 # --- sanitized glibc development binary -------------------------------------
 DEV_CC = gcc

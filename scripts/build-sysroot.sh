@@ -5,7 +5,9 @@
 #   lib/     libpq.a libpgcommon.a libpgport.a libssl.a libcrypto.a libinih.a
 #   include/ libpq-fe.h libpq-events.h postgres_ext.h pg_config_ext.h openssl/ ini.h
 # and touches build/sysroot/.stamp. Link with
-#   musl-gcc -static ... -Lbuild/sysroot/lib -lpq -lpgcommon -lpgport -lssl -lcrypto -linih
+#   musl-gcc -static -Wl,--gc-sections ... -Lbuild/sysroot/lib -lpq -lpgcommon -lpgport -lssl -lcrypto -linih
+# (OpenSSL and libpq are compiled for size, a section per function: see
+# DEP_CFLAGS).
 #
 # OpenSSL and libpq are compiled with musl-gcc from Debian's source packages,
 # pinned below, fetched with apt-get through a private apt configuration that
@@ -26,9 +28,17 @@ PG_VER=15.18-0+deb12u1
 SSL_PKG=openssl
 SSL_VER=3.0.20-1~deb12u2
 # Bump when a build recipe below changes, so cached builds are redone.
-RECIPE=1
+RECIPE=2
 JOBS=${JOBS:-2}
 CC=${MUSL_CC:-musl-gcc}
+# Compiler flags for OpenSSL and libpq, chosen for the size of the static
+# binary (SPEC 6: at most 4 MB): -Os, as the hot paths of OpenSSL (AES, SHA,
+# P-256, bignum) are its assembly, which -Os leaves alone; a section per
+# function and per object, so the final link with --gc-sections (Makefile)
+# drops what flux never calls; no unwind tables, as nothing unwinds through C
+# here (no exceptions, musl does not unwind on thread cancellation).
+DEP_CFLAGS="-Os -ffunction-sections -fdata-sections \
+-fno-asynchronous-unwind-tables -fno-unwind-tables"
 
 die() { echo "build-sysroot: $*" >&2; exit 1; }
 
@@ -210,9 +220,34 @@ if ! stamp_ok "$SYSROOT/.openssl.stamp"; then
 	# Static libraries only, nothing loaded at run time (no engines, no
 	# provider modules), and nothing that needs Linux kernel headers, which
 	# musl-gcc does not see (AF_ALG engine, KTLS).
+	base="no-shared no-module no-engine no-afalgeng no-secure-memory no-ktls
+		no-tests no-ui-console"
+	# Ciphers, digests, MACs and KDFs that neither TLS 1.2/1.3 with current
+	# servers nor libpq use, DSA keys and binary-field curves. Kept on
+	# purpose: AES, ChaCha20-Poly1305 (TLS suites), DES (3DES-encrypted PEM
+	# client keys from `openssl genrsa -des3`, read with sslpassword), MD5
+	# (flux's migration checksums), SHA-1/2/3, HMAC and PBKDF2 (SCRAM), RSA,
+	# DH (DHE suites, FFDHE groups), prime-field EC, X25519/X448 and
+	# Ed25519/Ed448.
+	algos="no-aria no-bf no-blake2 no-camellia no-cast no-idea no-md4
+		no-mdc2 no-rc2 no-rc4 no-rmd160 no-seed no-siphash no-sm2 no-sm3
+		no-sm4 no-whirlpool no-ocb no-siv no-cmac no-scrypt
+		no-dsa no-ec2m"
+	# Protocols, formats and extensions libpq 15 never uses: it is a TLS
+	# client over a stream socket that verifies X.509 chains against
+	# sslrootcert (and sslcrl), nothing more. no-legacy: the legacy provider
+	# (single DES, RC4, PBKDF1, ...), which OpenSSL 3 never loads unless
+	# asked to and libpq does not ask; no-multiblock: multi-buffer writes
+	# for TLS 1.2 CBC-HMAC suites; no-filenames: source file names in the
+	# error queue, which libpq never prints.
+	protos="no-dtls no-dgram no-srp no-psk no-srtp no-nextprotoneg
+		no-ssl-trace no-comp no-ct no-ocsp no-cms no-ts no-cmp no-rfc3779
+		no-async no-legacy no-multiblock no-filenames"
+	# Given last, -Os overrides the -O3 of OpenSSL's linux-x86_64 target.
+	# $base $algos $protos $DEP_CFLAGS are split into words on purpose.
+	# shellcheck disable=SC2086
 	(cd "$d" && run openssl env CC="$CC" ./Configure linux-x86_64 \
-		no-shared no-module no-engine no-afalgeng no-secure-memory no-ktls \
-		no-tests no-ui-console \
+		$base $algos $protos $DEP_CFLAGS \
 		--prefix="$SYSROOT" --openssldir=/etc/ssl --libdir=lib)
 	# Libraries and headers only: no openssl program, no docs.
 	run openssl make -C "$d" -j"$JOBS" build_libs
@@ -230,7 +265,7 @@ if ! stamp_ok "$SYSROOT/.libpq.stamp"; then
 	: >"$LOG/libpq.log"
 	d="$WORK/postgresql"
 	unpack "$PG_PKG" "$PG_VER" "$d"
-	(cd "$d" && run libpq env CC="$CC" \
+	(cd "$d" && run libpq env CC="$CC" CFLAGS="$DEP_CFLAGS" \
 		CPPFLAGS="-I$SYSROOT/include" LDFLAGS="-L$SYSROOT/lib" \
 		./configure --without-readline --without-zlib --without-icu \
 		--without-llvm --without-gssapi --without-ldap --without-pam \
