@@ -9,6 +9,10 @@
 # scram-sha-256 authentication for everyone (the tests check exit code 7 on
 # a bad password) and fsync off (see FLUX_TEST_PGDURABLE). initdb and postgres refuse to run as root,
 # so as root the cluster belongs to the Debian `postgres` user.
+#
+# FLUX_TEST_PGCONF, when set before pgc_start, holds extra postgresql.conf
+# lines (e.g. ssl = on, ssl_cert_file, hba_file for tests/cli/tls.bats);
+# files it names must be readable by the server's user.
 
 PGC_BIN=${PGC_BIN:-}
 if [ -z "$PGC_BIN" ]; then
@@ -65,6 +69,9 @@ pgc_start() {
 		echo "pgcluster: initdb failed:" >&2
 		cat "$FLUX_TEST_PGDIR/initdb.log" >&2
 		return 1
+	fi
+	if [ -n "${FLUX_TEST_PGCONF:-}" ]; then
+		printf '%s\n' "$FLUX_TEST_PGCONF" >>"$FLUX_TEST_PGDIR/data/postgresql.conf"
 	fi
 
 	local try port fast="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
