@@ -48,6 +48,7 @@ RUN set -eux; \
 COPY Makefile VERSION ./
 # Only the makefile fragments the Makefile includes (.dockerignore).
 COPY tests tests
+COPY bench bench
 COPY src src
 COPY entrypoint entrypoint
 RUN set -eux; \

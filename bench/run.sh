@@ -9,6 +9,8 @@
 #   flux apply     build/flux apply into a fresh, empty database
 #   floor (psql)   the same statements and history inserts sent by one
 #                  `psql -f` over one connection, one transaction per migration
+#   floor, flush   the same with flux's durability scheme: asynchronous
+#                  commits and one synchronous commit at the end
 #   flux no-op     build/flux apply with every migration applied already
 #   flux status    build/flux status of the fully applied database
 #   flux version   build/flux --version
@@ -164,6 +166,16 @@ EOF
 	done
 } >"$WORK/floor.sql"
 
+# The floor with flux's durability scheme: every commit asynchronous, one
+# synchronous commit that writes WAL at the end (as flux does before it
+# unlocks). It compares the protocols, the two waiting for the disk alike.
+{
+	echo "set synchronous_commit to off;"
+	cat "$WORK/floor.sql"
+	echo "reset synchronous_commit;"
+	echo "select pg_logical_emit_message(true, 'flux', 'batch done');"
+} >"$WORK/floor-flush.sql"
+
 # --- peers ---------------------------------------------------------------------
 
 find_peer() {
@@ -238,6 +250,10 @@ for ((r = 1; r <= RUNS; r++)); do
 			die "the floor did not record $N migrations"
 	fi
 	db_drop "bench_floor_$r"
+	db_create "bench_floorf_$r"
+	timed floor_flush psql -X -q -o /dev/null -v ON_ERROR_STOP=1 -d "$(url "bench_floorf_$r")" \
+		-f "$WORK/floor-flush.sql"
+	db_drop "bench_floorf_$r"
 
 	timed flux_noop "$FLUX" --database-url "$(url bench_ref)" \
 		--migration-directory "$WORK/migrations" apply
@@ -315,6 +331,7 @@ echo
 printf '%-34s %12s %10s %10s %14s\n' "case" "median ms" "min ms" "max ms" "max-RSS KB"
 row "(a) flux apply (empty db)" flux_apply
 row "(b) floor: psql, 1 tx/migration" floor
+row "(b') floor, one flush at the end" floor_flush
 row "(c) flux apply, no-op" flux_noop
 row "(d) flux status" flux_status
 row "(e) flux --version" flux_version
@@ -325,6 +342,8 @@ row "dbmate migrate, no-op" dbmate_noop
 echo
 awk -v a="$(median_ms flux_apply)" -v b="$(median_ms floor)" \
 	'BEGIN { printf "flux apply / floor: %.2f (medians)\n", a / b }'
+awk -v a="$(median_ms flux_apply)" -v b="$(median_ms floor_flush)" \
+	'BEGIN { printf "flux apply / floor with one flush: %.2f (medians)\n", a / b }'
 for peer in migrate_apply dbmate_apply; do
 	[ -s "$WORK/res/$peer" ] || continue
 	awk -v a="$(median_ms flux_apply)" -v b="$(median_ms "$peer")" -v p="${peer%_apply}" \
