@@ -551,12 +551,11 @@ static int pg_history_exists(struct db *db, bool *exists, struct flux_err *err)
 
 static int pg_history_create(struct db *db, struct flux_err *err)
 {
-	struct sb sql = SB_INIT;
-	int rc;
-
 	const char *params[1] = { db->cfg->migrations_schema };
+	struct sb sql = SB_INIT;
 	PGresult *res;
 	bool have_schema;
+	int rc;
 
 	/*
 	 * The same DDL as flux-migrations, so either tool can create it. But

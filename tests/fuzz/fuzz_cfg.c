@@ -84,9 +84,10 @@ static long ref_duration(const char *s)
 	if (*p < '0' || *p > '9')
 		return -1;
 	for (; *p >= '0' && *p <= '9'; p++) {
-		n = n * 10 + (unsigned)(*p - '0');
-		if (n > (1ULL << 62))
+		/* Checked before the step: 2^62 * 10 wraps an unsigned long long. */
+		if (n > (1ULL << 62) / 10)
 			return -2; /* too big for the reference: don't compare */
+		n = n * 10 + (unsigned)(*p - '0');
 	}
 	unsigned long long mult;
 
