@@ -18,14 +18,7 @@
 #include "mdir.h"
 #include "sb.h"
 
-#define CHECK(cond)                                                         \
-	do {                                                                \
-		if (!(cond)) {                                              \
-			fprintf(stderr, "invariant failed: %s (%s:%d)\n", #cond, \
-				__FILE__, __LINE__);                        \
-			abort();                                            \
-		}                                                           \
-	} while (0)
+#include "fuzz.h"
 
 /* Length of the strict UTF-8 sequence at s, 0 if invalid. */
 static size_t ref_seq(const unsigned char *s, size_t avail)

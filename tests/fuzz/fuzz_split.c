@@ -16,14 +16,7 @@
 #include "err.h"
 #include "split.h"
 
-#define CHECK(cond)                                                         \
-	do {                                                                \
-		if (!(cond)) {                                              \
-			fprintf(stderr, "invariant failed: %s (%s:%d)\n", #cond, \
-				__FILE__, __LINE__);                        \
-			abort();                                            \
-		}                                                           \
-	} while (0)
+#include "fuzz.h"
 
 static int blank(unsigned char c)
 {

@@ -24,14 +24,7 @@
 #include "sb.h"
 #include "url.h"
 
-#define CHECK(cond)                                                         \
-	do {                                                                \
-		if (!(cond)) {                                              \
-			fprintf(stderr, "invariant failed: %s (%s:%d)\n", #cond, \
-				__FILE__, __LINE__);                        \
-			abort();                                            \
-		}                                                           \
-	} while (0)
+#include "fuzz.h"
 
 struct in {
 	const uint8_t *p;
