@@ -50,6 +50,18 @@ pgc_run() {
 	fi
 }
 
+# pgc_server_start PORT: start the server of the cluster in
+# $FLUX_TEST_PGDIR (created by pgc_start) on PORT; also to start it again
+# after a test stopped it.
+pgc_server_start() {
+	local fast="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+	[ "$FLUX_TEST_PGDURABLE" = 1 ] && fast=""
+	pgc_run "$PGC_BIN/pg_ctl" -D "$FLUX_TEST_PGDIR/data" \
+		-l "$FLUX_TEST_PGDIR/server.log" -w -t 60 \
+		-o "-p $1 -c listen_addresses=127.0.0.1 -c unix_socket_directories=$FLUX_TEST_PGDIR $fast -c max_connections=100 -c log_min_messages=warning" \
+		start
+}
+
 pgc_start() {
 	if [ -z "$PGC_BIN" ] || [ ! -x "$PGC_BIN/initdb" ]; then
 		echo "pgcluster: PostgreSQL server binaries not found (install postgresql-15)" >&2
@@ -74,14 +86,10 @@ pgc_start() {
 		printf '%s\n' "$FLUX_TEST_PGCONF" >>"$FLUX_TEST_PGDIR/data/postgresql.conf"
 	fi
 
-	local try port fast="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-	[ "$FLUX_TEST_PGDURABLE" = 1 ] && fast=""
+	local try port
 	for try in 1 2 3 4 5; do
 		port=$(pgc_free_port) || return 1
-		if pgc_run "$PGC_BIN/pg_ctl" -D "$FLUX_TEST_PGDIR/data" \
-			-l "$FLUX_TEST_PGDIR/server.log" -w -t 60 \
-			-o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$FLUX_TEST_PGDIR $fast -c max_connections=100 -c log_min_messages=warning" \
-			start >"$FLUX_TEST_PGDIR/pg_ctl.log" 2>&1; then
+		if pgc_server_start "$port" >"$FLUX_TEST_PGDIR/pg_ctl.log" 2>&1; then
 			export FLUX_TEST_PGDIR
 			export FLUX_TEST_PGPORT=$port
 			export FLUX_TEST_PGHOST=127.0.0.1

@@ -64,13 +64,7 @@ crash_trial() {
 	wait_no_sessions "$db" || return 1
 	n=$(crash_consistent "$db") || { echo "$n"; return 1; }
 	echo "after kill -9 at ${delay} ms ($killed, exit $rc): $n migrations applied and recorded"
-	"$REL_ROOT/$bin" apply >out2 2>err2
-	rc=$?
-	[ "$rc" -eq 0 ] || fail "rerun exited $rc: $(cat err2)"
-	n=$(crash_consistent "$db") || { echo "$n"; return 1; }
-	[ "$n" = 100 ] || fail "rerun left $n of 100 applied"
-	assert_no_lock 3589 || return 1
-	echo "rerun: exit 0, 100 applied, lock free"
+	rerun_completes "$bin" 100 crash_consistent "$db"
 }
 
 # Trials per binary; the quick run kills the shipped binary only, the soak

@@ -58,13 +58,7 @@ fault_stop() {
 	fault_message_ok err || fail "no clear message about the lost connection"
 	n=$(fault_consistent "$db") || { echo "$n"; return 1; }
 	echo "after restart: $n migrations applied and recorded, consistent"
-	"$REL_ROOT/$bin" apply >out2 2>err2
-	rc=$?
-	[ "$rc" -eq 0 ] || fail "rerun exited $rc: $(cat err2)"
-	n=$(fault_consistent "$db") || { echo "$n"; return 1; }
-	[ "$n" = 30 ] || fail "rerun left $n of 30 applied"
-	assert_no_lock 3589 "$FAULT_PGPORT" || return 1
-	echo "rerun: exit 0, 30 applied"
+	rerun_completes "$bin" 30 fault_consistent "$db" "$FAULT_PGPORT"
 }
 
 # fault_terminate BIN: pg_terminate_backend of flux's backend mid-statement.
@@ -101,12 +95,7 @@ fault_terminate() {
 	fault_message_ok err || fail "no clear message about the lost connection"
 	n=$(fault_consistent "$db") || { echo "$n"; return 1; }
 	[ "$n" = 2 ] || fail "expected 001 and 002 applied, got $n"
-	"$REL_ROOT/$bin" apply >out2 2>err2
-	rc=$?
-	[ "$rc" -eq 0 ] || fail "rerun exited $rc: $(cat err2)"
-	n=$(fault_consistent "$db") || { echo "$n"; return 1; }
-	[ "$n" = 4 ] || fail "rerun left $n of 4 applied"
-	assert_no_lock 3589 "$FAULT_PGPORT"
+	rerun_completes "$bin" 4 fault_consistent "$db" "$FAULT_PGPORT"
 }
 
 # Rounds per binary, of three tests each.

@@ -104,10 +104,7 @@ fault_pg_ctl_stop() {
 		-m "$1" -w -t 60 stop
 }
 fault_pg_ctl_start() {
-	FLUX_TEST_PGDIR=$FAULT_PGDIR pgc_run "$PGC_BIN/pg_ctl" -D "$FAULT_PGDIR/data" \
-		-l "$FAULT_PGDIR/server.log" -w -t 60 \
-		-o "-p $FAULT_PGPORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$FAULT_PGDIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100 -c log_min_messages=warning" \
-		start
+	FLUX_TEST_PGDIR=$FAULT_PGDIR pgc_server_start "$FAULT_PGPORT"
 }
 
 rel_cleanup() {
@@ -170,6 +167,21 @@ assert_no_lock() {
 		sleep 0.05
 	done
 	fail "advisory lock ${1:-3589} still held: $(q "select string_agg(pid::text || ' granted=' || granted, ', ') from pg_locks where locktype = 'advisory'" postgres "${2:-$FLUX_TEST_PGPORT}")"
+}
+
+# rerun_completes BIN N CONSISTENT DB [PORT]: after a fault, a rerun of
+# `BIN apply` (in the current project directory) exits 0, the function
+# CONSISTENT then finds DB consistent with N migrations applied, and the
+# advisory lock is free.
+rerun_completes() {
+	local bin=$1 want=$2 check=$3 db=$4 port=${5:-$FLUX_TEST_PGPORT} rc n
+	"$REL_ROOT/$bin" apply >out2 2>err2
+	rc=$?
+	[ "$rc" -eq 0 ] || fail "rerun exited $rc: $(cat err2)"
+	n=$("$check" "$db") || { echo "$n"; return 1; }
+	[ "$n" = "$want" ] || fail "rerun left $n of $want applied"
+	assert_no_lock 3589 "$port" || return 1
+	echo "rerun: exit 0, $want applied, lock free"
 }
 
 # Milliseconds since the epoch.
