@@ -418,14 +418,14 @@ static char *scrub_reason(const char *reason, const char *in)
 		int hide = 0;
 
 		if (*p == '"' && (q = strchr(p + 1, '"'))) {
-			for (i = 0; i < n && !hide && q > p + 1; i++) {
+			tok = xstrndup(p + 1, (size_t)(q - p - 1));
+			for (i = 0; i < n && !hide && *tok; i++) {
 				secret = xstrndup(in + spans[i].start,
 						  spans[i].end - spans[i].start);
-				tok = xstrndup(p + 1, (size_t)(q - p - 1));
 				hide = shares_text(secret, tok);
-				free(tok);
 				free(secret);
 			}
+			free(tok);
 			if (hide)
 				sb_adds(&out, "\"***\"");
 			else
