@@ -71,3 +71,19 @@ write_batch() {
 	[ "$(psql_q 'select v from seen')" = off ]
 	[ "$(psql_q "show synchronous_commit")" = on ]
 }
+
+@test "durability: a server that refuses the flush function gets a warning, exit 0, nothing lost" {
+	psql_q "revoke execute on function pg_logical_emit_message(boolean, text, text) from public;
+		do \$\$ begin create role flux_noflush login password 'noflush_pw_1';
+		exception when duplicate_object then null; end \$\$;
+		grant create on database $FLUX_TEST_DB to flux_noflush;
+		grant all on schema public to flux_noflush" >/dev/null
+	write_batch 20
+	run --separate-stderr flux apply \
+		--database-url "postgresql://flux_noflush:noflush_pw_1@127.0.0.1:$FLUX_TEST_PGPORT/$FLUX_TEST_DB"
+	psql_q "grant execute on function pg_logical_emit_message(boolean, text, text) to public" >/dev/null
+	assert_status 0
+	assert_contains "$stderr" "cannot make the applied migrations durable at once" "stderr"
+	assert_contains "$stderr" "permission denied" "stderr"
+	assert_eq "$(psql_q 'select count(*) from _flux_migrations')" 20
+}
