@@ -8,7 +8,7 @@
 
 int cmd_apply(int argc, char **argv, struct flux_ctx *ctx)
 {
-	struct session s;
+	struct run_session s;
 	const struct mdir_migration **list = NULL;
 	size_t n = 0;
 	long limit = -1; /* -1: all pending; 0 (as in flux-migrations): none */
@@ -27,7 +27,8 @@ int cmd_apply(int argc, char **argv, struct flux_ctx *ctx)
 	}
 
 	memset(&s, 0, sizeof(s));
-	if (session_open(ctx, &s, !dry_run) || plan_validate(&s.plan, &ctx->err) ||
+	if (run_open(&s, ctx->backend, &ctx->cfg, &ctx->dir, !dry_run, &ctx->err) ||
+	    plan_validate(&s.plan, &ctx->err) ||
 	    (limit != 0 && plan_apply_list(&s.plan, limit < 0 ? 0 : (size_t)limit,
 					   &list, &n, &ctx->err))) {
 		rc = ctx->err.code;
@@ -46,10 +47,10 @@ int cmd_apply(int argc, char **argv, struct flux_ctx *ctx)
 	}
 	if (!n)
 		log_info("nothing", "no pending migrations (%zu applied)", s.plan.napplied);
-	rc = session_batch(ctx, &s, list, n, false, true);
+	rc = run_batch(&s, list, n, false, true, &ctx->err) ? ctx->err.code : 0;
 cleanup:
 	free(list);
-	session_close(ctx, &s);
+	run_close(&s, &ctx->err);
 	if (!rc && ctx->err.msg)
 		rc = ctx->err.code;
 	return rc;

@@ -8,7 +8,7 @@
 /* flux rollback (N | --to ID | --all) [--dry-run] */
 int cmd_rollback(int argc, char **argv, struct flux_ctx *ctx)
 {
-	struct session s;
+	struct run_session s;
 	const struct mdir_migration **list = NULL;
 	size_t n = 0;
 	long count = -1;
@@ -43,7 +43,8 @@ int cmd_rollback(int argc, char **argv, struct flux_ctx *ctx)
 				  "rollback refused: standard input is not a terminal; pass --auto-approve (-y) or FLUX_AUTO_APPROVE=true to confirm");
 
 	memset(&s, 0, sizeof(s));
-	if (session_open(ctx, &s, !dry_run) || plan_validate(&s.plan, &ctx->err) ||
+	if (run_open(&s, ctx->backend, &ctx->cfg, &ctx->dir, !dry_run, &ctx->err) ||
+	    plan_validate(&s.plan, &ctx->err) ||
 	    plan_rollback_list(&s.plan, mode, count < 0 ? 0 : (size_t)count, to, &list, &n, &ctx->err)) {
 		rc = ctx->err.code;
 		goto cleanup;
@@ -63,10 +64,10 @@ int cmd_rollback(int argc, char **argv, struct flux_ctx *ctx)
 	}
 	if (!n)
 		log_info("nothing", "no applied migrations to undo");
-	rc = session_batch(ctx, &s, list, n, true, ctx->cfg.apply_repeatable_on_undo);
+	rc = run_batch(&s, list, n, true, ctx->cfg.apply_repeatable_on_undo, &ctx->err) ? ctx->err.code : 0;
 cleanup:
 	free(list);
-	session_close(ctx, &s);
+	run_close(&s, &ctx->err);
 	if (!rc && ctx->err.msg)
 		rc = ctx->err.code;
 	return rc;

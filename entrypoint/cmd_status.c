@@ -67,7 +67,7 @@ static void print_json(const struct plan *plan)
 
 int cmd_status(int argc, char **argv, struct flux_ctx *ctx)
 {
-	struct session s;
+	struct run_session s;
 	bool json = false, exit_code = false;
 	int i, rc = 0;
 
@@ -91,7 +91,7 @@ int cmd_status(int argc, char **argv, struct flux_ctx *ctx)
 					  "status: invalid --format '%s': expected table or json", fmt);
 	}
 
-	if (session_open(ctx, &s, false)) {
+	if (run_open(&s, ctx->backend, &ctx->cfg, &ctx->dir, false, &ctx->err)) {
 		rc = ctx->err.code;
 		goto cleanup;
 	}
@@ -105,6 +105,6 @@ int cmd_status(int argc, char **argv, struct flux_ctx *ctx)
 	if (exit_code && s.plan.npending)
 		rc = FLUX_EXIT_PENDING;
 cleanup:
-	session_close(ctx, &s);
+	run_close(&s, &ctx->err);
 	return rc;
 }

@@ -4,12 +4,13 @@
 
 int cmd_validate(int argc, char **argv, struct flux_ctx *ctx)
 {
-	struct session s;
+	struct run_session s;
 	int rc = 0;
 
 	if (argc > 1)
 		return front_fail(ctx, FLUX_EXIT_USAGE, "validate: unexpected argument '%s'", argv[1]);
-	if (session_open(ctx, &s, false) || plan_validate(&s.plan, &ctx->err)) {
+	if (run_open(&s, ctx->backend, &ctx->cfg, &ctx->dir, false, &ctx->err) ||
+	    plan_validate(&s.plan, &ctx->err)) {
 		rc = ctx->err.code;
 		goto cleanup;
 	}
@@ -19,6 +20,6 @@ int cmd_validate(int argc, char **argv, struct flux_ctx *ctx)
 		log_info("valid", "migration history is valid: %zu applied, %zu pending",
 			 s.plan.napplied, s.plan.npending);
 cleanup:
-	session_close(ctx, &s);
+	run_close(&s, &ctx->err);
 	return rc;
 }

@@ -16,6 +16,7 @@
 #include "err.h"
 #include "mdir.h"
 #include "plan.h"
+#include "run.h"
 
 enum cmd_needs {
 	NEED_CONFIG = 1 << 0, /* load file, environment and flags */
@@ -50,39 +51,6 @@ int cmd_config(int argc, char **argv, struct flux_ctx *ctx);
 /* Set ctx->err and return its code: the way commands fail. */
 __attribute__((format(printf, 3, 4)))
 int front_fail(struct flux_ctx *ctx, enum flux_exit code, const char *fmt, ...);
-
-/*
- * A database session of apply, rollback, status or validate: the
- * connection, the lock (when asked), the history rows and the plan.
- */
-struct session {
-	struct db *db;
-	bool history_exists;
-	struct plan_row *rows;
-	size_t nrows;
-	struct plan plan;
-};
-
-/* Connect (waiting), lock if asked, read the history and build the plan. */
-int session_open(struct flux_ctx *ctx, struct session *s, bool lock);
-/* Release the lock, close, free. Accepts a zeroed session. */
-void session_close(struct flux_ctx *ctx, struct session *s);
-
-/*
- * Run the pre-apply or post-apply migrations, each in its own transaction.
- * Returns 0 or -1 with err filled.
- */
-int session_repeatables(struct flux_ctx *ctx, struct session *s,
-			const struct mdir_migration *list, size_t n,
-			const char *phase, struct flux_err *err);
-
-/*
- * Run pre-apply (when repeatables), then apply (or undo) each of list,
- * then post-apply, logging each step and a summary. Returns an exit code.
- */
-int session_batch(struct flux_ctx *ctx, struct session *s,
-		  const struct mdir_migration *const *list, size_t n, bool undo,
-		  bool repeatables);
 
 /* The --dry-run plan on stdout: "pre-apply ID", "<verb> ID", "post-apply ID". */
 void front_print_plan(const struct flux_ctx *ctx,

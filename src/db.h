@@ -36,30 +36,62 @@ extern volatile sig_atomic_t db_interrupted;
  */
 int db_cancel_from_signal(void);
 
+/* What one migration of a batch does besides running its text. */
+enum db_op {
+	DB_APPLY,     /* run the up text, insert the history row */
+	DB_UNDO,      /* run the undo text (if any), delete the history row */
+	DB_REPEATABLE /* run a pre-apply/post-apply text, no history */
+};
+
+struct db_item {
+	const struct mdir_migration *m;
+	enum db_op op;
+};
+
+/* Is the item's text run without a transaction (`-- flux:no-transaction`)? */
+bool db_item_no_transaction(const struct db_item *item);
+/* Bytes of the item's text (to size chunks). */
+size_t db_item_size(const struct db_item *item);
+
+/* Told as each item of a chunk commits, in order, with its duration. */
+struct db_events {
+	void *arg;
+	void (*done)(void *arg, size_t index, long ms);
+};
+
+/* run_chunk's result when the server rejected the whole text unparsed. */
+#define DB_CHUNK_UNPARSED (-2)
+
 struct db_backend {
 	const char *name;
 	/* Wait for the server (PQping), then connect. */
 	struct db *(*open)(const struct flux_config *cfg, struct flux_err *err);
 	void (*close)(struct db *db);
-	/* Poll the advisory lock until held or lock timeout. */
-	int (*lock)(struct db *db, struct flux_err *err);
+	/*
+	 * Start a session: take the advisory lock when asked (polling until
+	 * held or the lock timeout), learn whether the history table exists
+	 * and copy its rows out (*rows malloc'd, plan_rows_free), in as few
+	 * round trips as the backend can (one when the lock is free).
+	 */
+	int (*start)(struct db *db, bool lock, bool *exists, struct plan_row **rows,
+		     size_t *n, struct flux_err *err);
+	/* Make what was committed durable and release the lock, if held. */
 	int (*unlock)(struct db *db, struct flux_err *err);
-	/* Does the history table exist? (read-only) */
-	int (*history_exists)(struct db *db, bool *exists, struct flux_err *err);
 	/* create schema/table if missing */
 	int (*history_create)(struct db *db, struct flux_err *err);
-	/* Copy every history row out; *rows malloc'd (plan_rows_free). */
-	int (*history_read)(struct db *db, struct plan_row **rows, size_t *n,
-			    struct flux_err *err);
-	/* Run a repeatable migration in its own transaction. */
-	int (*run_repeatable)(struct db *db, const struct mdir_migration *m,
-			      struct flux_err *err);
-	/* Run an up migration and insert its history row, atomically. */
-	int (*apply)(struct db *db, const struct mdir_migration *m,
-		     struct flux_err *err);
-	/* Run an undo migration and delete its history row, atomically. */
-	int (*undo)(struct db *db, const struct mdir_migration *m,
-		    struct flux_err *err);
+	/*
+	 * Run n transactional items, each in its own transaction together with
+	 * its history change, in one round trip; ev->done is called as each
+	 * commits. Stops at the first failure (0 or -1 with err; *ndone says
+	 * how many committed). DB_CHUNK_UNPARSED: the server rejected the
+	 * whole text before running any of it (a syntax error somewhere):
+	 * nothing ran and err is empty; run the items one at a time to find
+	 * and report the one at fault.
+	 */
+	int (*run_chunk)(struct db *db, const struct db_item *items, size_t n,
+			 const struct db_events *ev, size_t *ndone, struct flux_err *err);
+	/* Run one no-transaction item statement by statement, then its history change. */
+	int (*run_one)(struct db *db, const struct db_item *item, struct flux_err *err);
 };
 
 const struct db_backend *db_backend_find(const char *name);

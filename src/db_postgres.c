@@ -375,6 +375,13 @@ static int run_params(struct db *db, const char *sql, int nparams,
 	return 0;
 }
 
+static void rollback_quietly(struct db *db)
+{
+	if (PQstatus(db->conn) == CONNECTION_OK &&
+	    PQtransactionStatus(db->conn) != PQTRANS_IDLE)
+		PQclear(PQexec(db->conn, "rollback"));
+}
+
 static int pg_unlock(struct db *db, struct flux_err *err);
 
 static void pg_close(struct db *db)
@@ -489,49 +496,60 @@ static int begin_async(struct db *db, struct flux_err *err)
 	return 0;
 }
 
-static int flush_commits(struct db *db, struct flux_err *err)
-{
-	static const char what[] = "cannot make the applied migrations durable";
-	struct flux_err e = FLUX_ERR_INIT;
-
-	if (!db->async_commits)
-		return 0;
-	db->async_commits = false;
-	if (run_params(db, "reset synchronous_commit", 0, NULL, NULL,
-		       FLUX_EXIT_UNAVAILABLE, what, err))
-		return -1;
-	if (!run_params(db, "select pg_logical_emit_message(true, 'flux', 'batch done')",
-			0, NULL, NULL, FLUX_EXIT_REFUSED, what, &e))
-		return 0;
-	if (e.code == FLUX_EXIT_UNAVAILABLE || PQstatus(db->conn) != CONNECTION_OK) {
-		err_move(err, &e);
-		return -1;
-	}
-	/* The commits are made; only the early flush was refused. */
-	log_warn("durability", "%s at once (the server writes them within its "
-		 "wal_writer_delay): %s", what, e.msg);
-	err_release(&e);
-	return 0;
-}
-
+/*
+ * The end of a session: the flush (when commits were asynchronous) and the
+ * unlock in one round trip, the flush's transaction committed before the
+ * lock is released. A refused flush function is a warning: the commits are
+ * made and the server writes them within wal_writer_delay.
+ */
 static int pg_unlock(struct db *db, struct flux_err *err)
 {
+	static const char what[] = "cannot make the applied migrations durable";
+	PGconn *c = db->conn;
 	const char *params[1] = { db->lock_id };
-	int rc;
+	struct sb sql = SB_INIT;
+	PGresult *res, *bad = NULL;
+	bool flush = db->async_commits;
 
 	if (!db->locked)
 		return 0;
-	rc = flush_commits(db, err);
 	db->locked = false;
-	if (rc) {
-		/* The flush's error is the news; the session ends either way. */
-		struct flux_err ignore = FLUX_ERR_INIT;
-
-		run_params(db, "select pg_advisory_unlock($1::bigint)", 1, params, NULL,
-			   FLUX_EXIT_REFUSED, "cannot release the advisory lock", &ignore);
-		err_release(&ignore);
+	db->async_commits = false;
+	if (!flush)
+		return run_params(db, "select pg_advisory_unlock($1::bigint)", 1, params, NULL,
+				  FLUX_EXIT_REFUSED, "cannot release the advisory lock", err);
+	/* The lock id is a validated int64, printed by us: safe to splice. */
+	sb_addf(&sql, "begin;reset synchronous_commit;"
+		"select pg_logical_emit_message(true, 'flux', 'batch done');commit;"
+		"select pg_advisory_unlock(%s)", db->lock_id);
+	if (!PQsendQuery(c, sql.buf)) {
+		sb_release(&sql);
+		return fail_result(db, NULL, FLUX_EXIT_UNAVAILABLE, what, err);
+	}
+	sb_release(&sql);
+	while ((res = PQgetResult(c))) {
+		if (!bad && PQresultStatus(res) == PGRES_FATAL_ERROR)
+			bad = res;
+		else
+			PQclear(res);
+	}
+	if (!bad)
+		return 0;
+	if (PQstatus(c) != CONNECTION_OK) {
+		fail_result(db, bad, FLUX_EXIT_UNAVAILABLE, what, err);
+		PQclear(bad);
 		return -1;
 	}
+	{
+		/* The commits are made; only the early flush was refused. */
+		struct flux_err e = FLUX_ERR_INIT;
+		fail_result(db, bad, FLUX_EXIT_REFUSED, what, &e);
+		log_warn("durability", "%s at once (the server writes them within its "
+			 "wal_writer_delay): %s", what, e.msg);
+		err_release(&e);
+	}
+	PQclear(bad);
+	rollback_quietly(db);
 	return run_params(db, "select pg_advisory_unlock($1::bigint)", 1, params, NULL,
 			  FLUX_EXIT_REFUSED, "cannot release the advisory lock", err);
 }
@@ -589,12 +607,25 @@ static int pg_history_create(struct db *db, struct flux_err *err)
 	return rc;
 }
 
+/* Copy the rows of `select id, hash, applied_at::text` out of res. */
+static void copy_rows(PGresult *res, struct plan_row **rows, size_t *n)
+{
+	int i, nt = PQntuples(res);
+
+	*rows = xcalloc((size_t)nt + 1, sizeof(**rows));
+	for (i = 0; i < nt; i++) {
+		(*rows)[i].id = xstrdup(PQgetvalue(res, i, 0));
+		(*rows)[i].hash = xstrdup(PQgetvalue(res, i, 1));
+		(*rows)[i].applied_at = xstrdup(PQgetvalue(res, i, 2));
+	}
+	*n = (size_t)nt;
+}
+
 static int pg_history_read(struct db *db, struct plan_row **rows, size_t *n,
 			   struct flux_err *err)
 {
 	struct sb sql = SB_INIT;
 	PGresult *res;
-	int i, nt;
 
 	*rows = NULL;
 	*n = 0;
@@ -605,16 +636,113 @@ static int pg_history_read(struct db *db, struct plan_row **rows, size_t *n,
 		return -1;
 	}
 	sb_release(&sql);
-	nt = PQntuples(res);
-	*rows = xcalloc((size_t)nt + 1, sizeof(**rows));
-	for (i = 0; i < nt; i++) {
-		(*rows)[i].id = xstrdup(PQgetvalue(res, i, 0));
-		(*rows)[i].hash = xstrdup(PQgetvalue(res, i, 1));
-		(*rows)[i].applied_at = xstrdup(PQgetvalue(res, i, 2));
-	}
-	*n = (size_t)nt;
+	copy_rows(res, rows, n);
 	PQclear(res);
 	return 0;
+}
+
+/*
+ * Read a pipeline's results up to and including its next sync point;
+ * keep the first query's result in *first (NULL if it had none), clear
+ * the rest. -1 when the connection broke on the way.
+ */
+static int pipeline_take(PGconn *c, PGresult **first)
+{
+	PGresult *res;
+	int nulls = 0;
+
+	*first = NULL;
+	for (;;) {
+		res = PQgetResult(c);
+		if (!res) {
+			if (PQstatus(c) != CONNECTION_OK || ++nulls > 2)
+				return -1;
+			continue;
+		}
+		nulls = 0;
+		if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
+			PQclear(res);
+			return 0;
+		}
+		if (!*first)
+			*first = res;
+		else
+			PQclear(res);
+	}
+}
+
+/*
+ * The session's start in one round trip (pipeline mode): whether the
+ * history table exists and the lock (when asked) in one query, and the
+ * history read after its own sync point, so that a missing table (the
+ * first run) fails only that read. A read made while another migrator
+ * held the lock is thrown away: then the lock is polled and the history
+ * read again under it.
+ */
+static int pg_start(struct db *db, bool lock, bool *exists, struct plan_row **rows,
+		    size_t *n, struct flux_err *err)
+{
+	PGconn *c = db->conn;
+	const char *params[2] = { db->history, db->lock_id };
+	struct sb read = SB_INIT;
+	PGresult *head = NULL, *hist = NULL;
+	bool got = !lock, sent;
+	int rc = -1, broke;
+
+	*rows = NULL;
+	*n = 0;
+	*exists = false;
+	sb_addf(&read, "select id, hash, applied_at::text from %s", db->history);
+	sent = PQenterPipelineMode(c) &&
+	       PQsendQueryParams(c, lock ? "select to_regclass($1) is not null, "
+					   "pg_try_advisory_lock($2::bigint)"
+					 : "select to_regclass($1) is not null",
+				 lock ? 2 : 1, NULL, params, NULL, NULL, 0) &&
+	       PQpipelineSync(c) &&
+	       PQsendQueryParams(c, read.buf, 0, NULL, NULL, NULL, NULL, 0) &&
+	       PQpipelineSync(c);
+	sb_release(&read);
+	if (!sent) {
+		fail_result(db, NULL, FLUX_EXIT_REFUSED, "cannot read the history table", err);
+		goto cleanup;
+	}
+	broke = pipeline_take(c, &head);
+	if (!broke)
+		broke = pipeline_take(c, &hist);
+	if (PQresultStatus(head) != PGRES_TUPLES_OK || PQntuples(head) != 1) {
+		fail_result(db, head, FLUX_EXIT_REFUSED,
+			    lock ? "cannot take the advisory lock" : "cannot look up the history table",
+			    err);
+		goto cleanup;
+	}
+	if (broke) {
+		fail_result(db, NULL, FLUX_EXIT_UNAVAILABLE, "cannot read the history table", err);
+		goto cleanup;
+	}
+	*exists = PQgetvalue(head, 0, 0)[0] == 't';
+	if (lock)
+		got = PQgetvalue(head, 0, 1)[0] == 't';
+	if (lock && got)
+		db->locked = true;
+	if (got && *exists) {
+		if (PQresultStatus(hist) != PGRES_TUPLES_OK) {
+			fail_result(db, hist, FLUX_EXIT_REFUSED, "cannot read the history table", err);
+			goto cleanup;
+		}
+		copy_rows(hist, rows, n);
+	}
+	rc = 0;
+cleanup:
+	PQclear(head);
+	PQclear(hist);
+	if (PQpipelineStatus(c) != PQ_PIPELINE_OFF)
+		PQexitPipelineMode(c);
+	if (rc || got)
+		return rc;
+	/* Another migrator holds the lock: wait for it, then read again. */
+	if (pg_lock(db, err) || pg_history_exists(db, exists, err))
+		return -1;
+	return *exists ? pg_history_read(db, rows, n, err) : 0;
 }
 
 /*
@@ -727,24 +855,86 @@ static int fail_migration(struct db *db, PGresult *res, const struct run_unit *u
 	return -1;
 }
 
-static void rollback_quietly(struct db *db)
+bool db_item_no_transaction(const struct db_item *item)
 {
-	if (PQstatus(db->conn) == CONNECTION_OK &&
-	    PQtransactionStatus(db->conn) != PQTRANS_IDLE)
-		PQclear(PQexec(db->conn, "rollback"));
+	return item->op == DB_UNDO ? item->m->undo_no_transaction : item->m->no_transaction;
+}
+
+size_t db_item_size(const struct db_item *item)
+{
+	return item->op == DB_UNDO ? item->m->undo_len : item->m->text_len;
+}
+
+static const char *item_path(const struct db_item *item)
+{
+	return item->op == DB_UNDO && item->m->undo_path ? item->m->undo_path : item->m->path;
+}
+
+/* Append s as a string literal, escaped for this connection. */
+static void add_literal(struct db *db, struct sb *sb, const char *s)
+{
+	size_t len = strlen(s);
+	int bad = 0;
+
+	sb_addch(sb, '\'');
+	sb_grow(sb, 2 * len + 1);
+	sb_setlen(sb, sb->len + PQescapeStringConn(db->conn, sb->buf + sb->len, s, len, &bad));
+	sb_addch(sb, '\'');
+}
+
+/*
+ * Results of a query sent in single-row mode: rows are cleared as they
+ * come, so a migration's SELECT of millions of rows costs no memory. COPY
+ * FROM STDIN is ended with an error (flux has no data to send); COPY TO
+ * STDOUT is read and dropped.
+ */
+static PGresult *next_result(PGconn *c)
+{
+	PGresult *res;
+
+	for (;;) {
+		res = PQgetResult(c);
+		if (!res)
+			return NULL;
+		switch (PQresultStatus(res)) {
+		case PGRES_COPY_IN:
+			PQputCopyEnd(c, "a migration cannot read COPY data from flux: "
+				     "use COPY ... FROM a file the server reads, or INSERT");
+			break;
+		case PGRES_COPY_OUT: {
+			char *buf = NULL;
+			while (PQgetCopyData(c, &buf, 0) > 0) {
+				PQfreemem(buf);
+				buf = NULL;
+			}
+			break;
+		}
+		default:
+			return res;
+		}
+		PQclear(res);
+	}
 }
 
 /* Send one piece of text; fail_migration on an error result. */
 static int exec_text(struct db *db, const char *sql, const struct run_unit *u,
 		     struct flux_err *err)
 {
-	PGresult *res = PQexec(db->conn, sql);
-	ExecStatusType st = PQresultStatus(res);
+	PGresult *res, *bad = NULL;
 	int rc = 0;
 
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY)
-		rc = fail_migration(db, res, u, err);
-	PQclear(res);
+	if (!PQsendQuery(db->conn, sql))
+		return fail_migration(db, NULL, u, err);
+	PQsetSingleRowMode(db->conn);
+	while ((res = next_result(db->conn))) {
+		if (!bad && PQresultStatus(res) == PGRES_FATAL_ERROR)
+			bad = res;
+		else
+			PQclear(res);
+	}
+	if (bad)
+		rc = fail_migration(db, bad, u, err);
+	PQclear(bad);
 	return rc;
 }
 
@@ -783,153 +973,230 @@ static int exec_statements(struct db *db, struct run_unit *u, struct flux_err *e
 	return rc;
 }
 
-enum history_op { HISTORY_NONE, HISTORY_INSERT, HISTORY_DELETE };
+/* The history change of an item, as SQL with the values as literals. */
+static void add_history_op(struct db *db, struct sb *sql, const struct db_item *item)
+{
+	if (item->op == DB_APPLY) {
+		sb_addf(sql, "insert into %s (id, hash) values (", db->history);
+		add_literal(db, sql, item->m->id);
+		sb_adds(sql, ", ");
+		add_literal(db, sql, item->m->hash);
+		sb_adds(sql, ")");
+	} else if (item->op == DB_UNDO) {
+		sb_addf(sql, "delete from %s where id = ", db->history);
+		add_literal(db, sql, item->m->id);
+	}
+}
+
+/* Characters (not bytes) of UTF-8 text: the server counts positions so. */
+static long utf8_chars(const char *s, size_t len)
+{
+	long n = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (((unsigned char)s[i] & 0xC0) != 0x80)
+			n++;
+	return n;
+}
+
+/* Where one item's text stands in a chunk's query string. */
+struct chunk_seg {
+	size_t off;  /* bytes before the text */
+	size_t len;  /* bytes of the text */
+	long chars;  /* characters before the text, for error positions */
+};
 
 /*
- * The history row and COMMIT in one round trip (pipeline mode). A failure
- * leaves the transaction for the caller to roll back.
+ * A chunk of transactional migrations in one round trip: one simple-query
+ * string holding, for each item,
+ *
+ *   begin;select 'ID' as "flux:id";<history change>;<text>
+ *   ;commit;
+ *
+ * The server runs the statements in order and stops at the first error;
+ * each item commits on its own, so the items before a failure stay
+ * applied. The marker row tells where each item starts: it is the one
+ * result between an item's BEGIN and its history change, so a failure
+ * after item k's marker and before k+1's is item k's (its history change
+ * right after the marker, else its text or its COMMIT). libpq reads
+ * notices that follow a result before handing that result over, but never
+ * past the next result, so the id switched at the marker row (followed by
+ * its own end and the history change, which raise no notices) attributes
+ * every notice of the text to the right migration. PostgreSQL parses the
+ * whole string before running any of it: a syntax error anywhere comes
+ * back as the first result, having run nothing (DB_CHUNK_UNPARSED).
+ * The first chunk of a session also turns synchronous_commit off.
  */
-static int record_and_commit(struct db *db, const char *sql, int nparams,
-			     const char *const *params, struct flux_err *err)
+static int pg_run_chunk(struct db *db, const struct db_item *items, size_t n,
+			const struct db_events *ev, size_t *ndone, struct flux_err *err)
 {
 	PGconn *c = db->conn;
+	struct sb q = SB_INIT;
+	struct chunk_seg *seg = xcalloc(n, sizeof(*seg));
 	PGresult *res, *bad = NULL;
-	const char *what = "cannot record the migration in the history table";
-	int step = 0, rc = 0;
+	long cur = -1, bad_item = -1;
+	size_t i, counted = 0, after = 0;
+	long chars = 0;
+	bool any = false, bad_history = false;
+	long long t = clock_ms();
+	int rc = -1;
 
-	if (!PQenterPipelineMode(c) ||
-	    !PQsendQueryParams(c, sql, nparams, NULL, params, NULL, NULL, 0) ||
-	    !PQsendQueryParams(c, "commit", 0, NULL, NULL, NULL, NULL, 0) ||
-	    !PQpipelineSync(c)) {
-		fail_result(db, NULL, FLUX_EXIT_MIGRATION, what, err);
-		PQexitPipelineMode(c);
-		return -1;
+	*ndone = 0;
+	if (!db->async_commits)
+		sb_adds(&q, "set synchronous_commit to off;");
+	for (i = 0; i < n; i++) {
+		sb_adds(&q, "begin;select ");
+		add_literal(db, &q, items[i].m->id);
+		sb_adds(&q, " as \"flux:id\";");
+		add_history_op(db, &q, &items[i]);
+		sb_adds(&q, items[i].op == DB_REPEATABLE ? "\n" : ";\n");
+		seg[i].off = q.len;
+		if (mdir_load(items[i].m, items[i].op == DB_UNDO, &q, err))
+			goto cleanup;
+		seg[i].len = q.len - seg[i].off;
+		chars += utf8_chars(q.buf + counted, seg[i].off - counted);
+		counted = seg[i].off;
+		seg[i].chars = chars;
+		sb_adds(&q, "\n;commit;");
 	}
-	/* insert, NULL, commit, NULL, sync: read them all, keep the first error */
-	while (step < 3) {
-		ExecStatusType st;
+	db->current_id = items[0].m->id;
+	if (!PQsendQuery(c, q.buf)) {
+		fail_result(db, NULL, FLUX_EXIT_MIGRATION, "cannot send the migrations", err);
+		goto cleanup;
+	}
+	/* Sent: whatever happens next, the session may commit asynchronously. */
+	db->async_commits = true;
+	PQsetSingleRowMode(c);
+	while ((res = next_result(c))) {
+		ExecStatusType st = PQresultStatus(res);
 
-		res = PQgetResult(c);
-		if (!res) {
-			if (PQstatus(c) == CONNECTION_BAD) {
-				rc = -1;
-				break;
-			}
-			step++;
+		if (bad) {
+			PQclear(res);
 			continue;
 		}
-		st = PQresultStatus(res);
-		if (st == PGRES_PIPELINE_SYNC) {
-			PQclear(res);
-			break;
+		if (st == PGRES_FATAL_ERROR) {
+			bad = res;
+			bad_item = cur;
+			/* Right after the marker's own end comes the history change. */
+			bad_history = cur >= 0 && after == 1 && items[cur].op != DB_REPEATABLE;
+			continue;
 		}
-		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && !bad) {
-			if (st != PGRES_PIPELINE_ABORTED) {
-				what = step == 0 ? what : "cannot commit the migration";
-				bad = res;
-				continue;
-			}
+		if (st == PGRES_SINGLE_TUPLE && PQnfields(res) == 1 &&
+		    !strcmp(PQfname(res, 0), "flux:id") && cur + 1 < (long)n &&
+		    !strcmp(PQgetvalue(res, 0, 0), items[cur + 1].m->id)) {
+			long long now = clock_ms();
+			if (cur >= 0 && ev->done)
+				ev->done(ev->arg, (size_t)cur, (long)(now - t));
+			cur++;
+			*ndone = (size_t)cur;
+			db->current_id = items[cur].m->id;
+			t = now;
+			after = 0;
+		} else if (st != PGRES_SINGLE_TUPLE) {
+			after++;
 		}
+		any = true;
 		PQclear(res);
 	}
-	if (bad || rc) {
-		fail_result(db, bad, FLUX_EXIT_MIGRATION, what, err);
-		rc = -1;
+	if (bad && !any) {
+		/* Rejected unparsed: nothing ran. One item reports it itself. */
+		if (n > 1) {
+			rc = DB_CHUNK_UNPARSED;
+			goto cleanup;
+		}
+		bad_item = 0;
 	}
+	if (bad) {
+		const struct db_item *it = &items[bad_item < 0 ? 0 : bad_item];
+		if (bad_history) {
+			struct sb what = SB_INIT;
+			sb_addf(&what, "cannot record migration '%s' in the history table", it->m->id);
+			fail_result(db, bad, FLUX_EXIT_MIGRATION, what.buf, err);
+			sb_release(&what);
+			err->id = xstrdup(it->m->id);
+		} else {
+			struct run_unit u;
+			size_t k = (size_t)(it - items);
+			memset(&u, 0, sizeof(u));
+			u.id = it->m->id;
+			u.path = item_path(it);
+			u.text = q.buf + seg[k].off;
+			u.len = seg[k].len;
+			u.stmt_len = u.len;
+			u.pos_shift = seg[k].chars;
+			fail_migration(db, bad, &u, err);
+		}
+		goto cleanup;
+	}
+	if (PQstatus(c) != CONNECTION_OK) {
+		fail_result(db, NULL, FLUX_EXIT_UNAVAILABLE, "cannot run the migrations", err);
+		goto cleanup;
+	}
+	if (cur != (long)n - 1) {
+		err_set(err, FLUX_EXIT_MIGRATION,
+			"lost track of the migrations sent together: %ld of %zu started (is a "
+			"column named \"flux:id\" selected?)", cur + 1, n);
+		goto cleanup;
+	}
+	if (ev->done)
+		ev->done(ev->arg, (size_t)cur, (long)(clock_ms() - t));
+	*ndone = n;
+	rc = 0;
+cleanup:
 	PQclear(bad);
-	PQexitPipelineMode(c);
+	if (rc)
+		rollback_quietly(db);
+	db->current_id = NULL;
+	sb_release(&q);
+	free(seg);
 	return rc;
 }
 
 /*
- * Run one migration text. In a transaction: "begin;" and the text in one
- * round trip, then the history row and COMMIT in another; any failure rolls
- * all of it back. A no-transaction text runs statement by statement; its
- * history row is written after the last.
+ * A no-transaction migration: its statements one by one, then its history
+ * row, written only after the last statement succeeded.
  */
-static int run_migration(struct db *db, const char *id, const char *path,
-			 const char *text, size_t len, bool no_tx,
-			 enum history_op op, const char *hash, struct flux_err *err)
+static int pg_run_one(struct db *db, const struct db_item *item, struct flux_err *err)
 {
-	static const char begin[] = "begin;";
+	struct sb text = SB_INIT, sql = SB_INIT;
 	struct run_unit u;
-	struct sb sql = SB_INIT;
-	const char *params[2] = { id, hash };
-	int nparams = op == HISTORY_INSERT ? 2 : 1;
 	int rc = -1;
 
+	if (!db_item_no_transaction(item)) {
+		struct db_events none = { NULL, NULL };
+		size_t ndone;
+		return pg_run_chunk(db, item, 1, &none, &ndone, err) ? -1 : 0;
+	}
+	if (begin_async(db, err) || mdir_load(item->m, item->op == DB_UNDO, &text, err))
+		goto cleanup;
 	memset(&u, 0, sizeof(u));
-	u.id = id;
-	u.path = path;
-	u.text = text ? text : "";
-	u.len = text ? len : 0;
+	u.id = item->m->id;
+	u.path = item_path(item);
+	u.text = text.buf;
+	u.len = text.len;
 	u.stmt_len = u.len;
-	if (begin_async(db, err))
-		return -1;
-	db->current_id = id;
-	if (no_tx) {
-		if (exec_statements(db, &u, err))
-			goto cleanup;
-	} else {
-		sb_add(&sql, begin, sizeof(begin) - 1);
-		sb_add(&sql, u.text, u.len);
-		u.pos_shift = (long)(sizeof(begin) - 1);
-		if (exec_text(db, sql.buf, &u, err))
-			goto cleanup;
-		sb_reset(&sql);
-	}
-	if (op == HISTORY_INSERT)
-		sb_addf(&sql, "insert into %s (id, hash) values ($1, $2)", db->history);
-	else if (op == HISTORY_DELETE)
-		sb_addf(&sql, "delete from %s where id = $1", db->history);
-	if (!no_tx && op != HISTORY_NONE) {
-		if (record_and_commit(db, sql.buf, nparams, params, err))
-			goto cleanup;
-	} else {
-		if (op != HISTORY_NONE &&
-		    run_params(db, sql.buf, nparams, params, NULL, FLUX_EXIT_MIGRATION,
-			       "cannot record the migration in the history table", err))
-			goto cleanup;
-		if (!no_tx && run_params(db, "commit", 0, NULL, NULL, FLUX_EXIT_MIGRATION,
-					 "cannot commit the migration", err))
-			goto cleanup;
-	}
+	db->current_id = u.id;
+	if (exec_statements(db, &u, err))
+		goto cleanup;
+	add_history_op(db, &sql, item);
+	if (sql.len && run_params(db, sql.buf, 0, NULL, NULL, FLUX_EXIT_MIGRATION,
+				  "cannot record the migration in the history table", err))
+		goto cleanup;
 	rc = 0;
 cleanup:
 	if (rc)
 		rollback_quietly(db);
 	db->current_id = NULL;
 	sb_release(&sql);
+	sb_release(&text);
 	return rc;
-}
-
-static int pg_run_repeatable(struct db *db, const struct mdir_migration *m,
-			     struct flux_err *err)
-{
-	return run_migration(db, m->id, m->path, m->text, m->text_len,
-			     m->no_transaction, HISTORY_NONE, NULL, err);
-}
-
-static int pg_apply(struct db *db, const struct mdir_migration *m, struct flux_err *err)
-{
-	return run_migration(db, m->id, m->path, m->text, m->text_len,
-			     m->no_transaction, HISTORY_INSERT, m->hash, err);
-}
-
-static int pg_undo(struct db *db, const struct mdir_migration *m, struct flux_err *err)
-{
-	if (!m->undo_path)
-		return run_migration(db, m->id, m->path, "", 0, false, HISTORY_DELETE,
-				     NULL, err);
-	return run_migration(db, m->id, m->undo_path, m->undo_text, m->undo_len,
-			     m->undo_no_transaction, HISTORY_DELETE, NULL, err);
 }
 
 static const struct db_backend backends[] = {
 	{
-		"postgres", pg_open, pg_close, pg_lock, pg_unlock,
-		pg_history_exists, pg_history_create, pg_history_read,
-		pg_run_repeatable, pg_apply, pg_undo,
+		"postgres", pg_open, pg_close, pg_start, pg_unlock,
+		pg_history_create, pg_run_chunk, pg_run_one,
 	},
 };
 

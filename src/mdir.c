@@ -224,10 +224,14 @@ bool mdir_is_no_transaction(const char *text, size_t len)
 	return true;
 }
 
-/* The whole file in one open/fstat/read; refuses non-regular files. */
+/*
+ * Append the whole file to raw in one open/fstat/read; refuses non-regular
+ * files. On failure raw may hold part of it (the caller cuts it off).
+ */
 static int read_file(const char *path, struct sb *raw, struct flux_err *err)
 {
 	struct stat st;
+	size_t start = raw->len;
 	ssize_t n;
 	int fd, ret = -1;
 
@@ -260,7 +264,7 @@ static int read_file(const char *path, struct sb *raw, struct flux_err *err)
 	sb_grow(raw, (size_t)st.st_size);
 	for (;;) {
 		if (raw->alloc - 1 - raw->len == 0) {
-			if ((off_t)raw->len > MDIR_MAX_FILE) {
+			if ((off_t)(raw->len - start) > MDIR_MAX_FILE) {
 				err_set(err, FLUX_EXIT_DIRECTORY,
 					"migration '%s' is too large (limit " MDIR_MAX_FILE_TEXT ")",
 					path);
@@ -283,7 +287,7 @@ static int read_file(const char *path, struct sb *raw, struct flux_err *err)
 		 * Stop at the size fstat gave, saving a read per file; a size
 		 * of 0 may be a file system that does not know it, so read on.
 		 */
-		if (st.st_size && (off_t)raw->len >= st.st_size)
+		if (st.st_size && (off_t)(raw->len - start) >= st.st_size)
 			break;
 	}
 	raw->buf[raw->len] = '\0';
@@ -294,44 +298,45 @@ cleanup:
 }
 
 /*
- * Read, check and normalise one SQL file. The hash (when wanted) covers a
- * leading BOM; the text handed back does not.
+ * Read, check and normalise one SQL file, appending its text to buf (BOM
+ * removed). The hash covers a leading BOM, as flux-migrations' does. With
+ * split, a no-transaction text is split once so that a file the splitter
+ * rejects is exit 4 before the database is touched. On failure buf is
+ * left as it was.
  */
-static int load_sql(const char *path, char **text, size_t *len,
-		    size_t *bom_len, char *hash, bool *no_tx,
+static int load_sql(const char *path, struct sb *buf, char *hash,
+		    size_t *bom_len, bool *no_tx, bool split,
 		    struct flux_err *err)
 {
-	struct sb raw = SB_INIT;
-	size_t olen, bad, skip = 0;
+	size_t start = buf->len, olen, bad, skip = 0;
 	const char *why;
+	char *text;
 
-	if (read_file(path, &raw, err))
+	if (read_file(path, buf, err))
 		goto fail;
-	if (scan_text(raw.buf, raw.buf, raw.len, &olen, &bad, &why)) {
-		scan_error(err, path, bad, why, raw.buf, olen);
+	text = buf->buf + start;
+	if (scan_text(text, text, buf->len - start, &olen, &bad, &why)) {
+		scan_error(err, path, bad, why, text, olen);
 		goto fail;
 	}
-	sb_setlen(&raw, olen);
-	if (hash) {
-		mdir_md5_hex(raw.buf, raw.len, hash);
-		if (!hash[0]) {
-			err_set(err, FLUX_EXIT_DIRECTORY,
-				"cannot hash migration '%s': MD5 is not available", path);
-			goto fail;
-		}
+	sb_setlen(buf, start + olen);
+	mdir_md5_hex(text, olen, hash);
+	if (!hash[0]) {
+		err_set(err, FLUX_EXIT_DIRECTORY,
+			"cannot hash migration '%s': MD5 is not available", path);
+		goto fail;
 	}
-	if (raw.len >= 3 && memcmp(raw.buf, bom, 3) == 0) {
+	if (olen >= 3 && memcmp(text, bom, 3) == 0) {
 		skip = 3;
-		memmove(raw.buf, raw.buf + 3, raw.len - 3);
-		sb_setlen(&raw, raw.len - 3);
+		memmove(text, text + 3, olen - 3);
+		sb_setlen(buf, buf->len - 3);
 	}
 	if (bom_len)
 		*bom_len = skip;
-	*no_tx = mdir_is_no_transaction(raw.buf, raw.len);
-	if (*no_tx) {
-		/* Split now, so a bad file is exit 4 before the database is touched. */
+	*no_tx = mdir_is_no_transaction(text, buf->len - start);
+	if (*no_tx && split) {
 		struct split_result r = SPLIT_RESULT_INIT;
-		if (split_sql(raw.buf, raw.len, &r, err)) {
+		if (split_sql(text, buf->len - start, &r, err)) {
 			char *why_split = err->msg;
 			err->msg = NULL;
 			err_set(err, FLUX_EXIT_DIRECTORY,
@@ -342,11 +347,50 @@ static int load_sql(const char *path, char **text, size_t *len,
 		}
 		split_result_release(&r);
 	}
-	*text = sb_detach(&raw, len);
 	return 0;
 fail:
-	sb_release(&raw);
+	sb_setlen(buf, start);
 	return -1;
+}
+
+/*
+ * Check and hash one file at mdir_read() time, keeping only its length:
+ * scratch holds one file at a time, so memory stays at the largest file.
+ */
+static int scan_sql(const char *path, struct sb *scratch, char *hash,
+		    size_t *len, size_t *bom_len, bool *no_tx,
+		    struct flux_err *err)
+{
+	sb_reset(scratch);
+	if (load_sql(path, scratch, hash, bom_len, no_tx, true, err))
+		return -1;
+	*len = scratch->len;
+	return 0;
+}
+
+int mdir_load(const struct mdir_migration *m, bool undo, struct sb *out,
+	      struct flux_err *err)
+{
+	const char *path = undo ? m->undo_path : m->path;
+	const char *want = undo ? m->undo_hash : m->hash;
+	size_t start = out->len;
+	char hash[33];
+	bool no_tx;
+
+	if (!path)
+		return 0;
+	if (m->kind != MDIR_SQL)
+		return err_set(err, FLUX_EXIT_DIRECTORY,
+			       "cannot run python migration '%s' here", path);
+	if (load_sql(path, out, hash, NULL, &no_tx, false, err))
+		return -1;
+	if (strcmp(hash, want) != 0) {
+		sb_setlen(out, start);
+		return err_set(err, FLUX_EXIT_DIRECTORY,
+			       "migration '%s' changed while flux was running (MD5 %s, was %s)",
+			       path, hash, want);
+	}
+	return 0;
 }
 
 /* A .py migration is not read, only checked to be a file that exists. */
@@ -367,9 +411,7 @@ static void migration_release(struct mdir_migration *m)
 {
 	free(m->id);
 	free(m->path);
-	free(m->text);
 	free(m->undo_path);
-	free(m->undo_text);
 }
 
 static void migrations_free(struct mdir_migration *v, size_t n)
@@ -482,7 +524,7 @@ cleanup:
 /* Load pre-apply/ or post-apply/ (which must then be a directory). */
 static int read_repeatable(const char *root, const char *sub,
 			   struct mdir_migration **vp, size_t *np,
-			   struct flux_err *err)
+			   struct sb *scratch, struct flux_err *err)
 {
 	struct ents e = { NULL, 0, 0 };
 	struct mdir_migration *v = NULL;
@@ -513,7 +555,7 @@ static int read_repeatable(const char *root, const char *sub,
 		e.v[i].id = NULL;
 		m->kind = MDIR_SQL;
 		m->path = path_join(dirpath, e.v[i].name);
-		if (load_sql(m->path, &m->text, &m->text_len, &m->bom_len, m->hash,
+		if (scan_sql(m->path, scratch, m->hash, &m->text_len, &m->bom_len,
 			     &m->no_transaction, err))
 			goto cleanup;
 	}
@@ -531,7 +573,7 @@ cleanup:
 
 /* Pair sorted entries into migrations and load their files. */
 static int build_migrations(struct mdir *dir, struct ents *e,
-			    struct flux_err *err)
+			    struct sb *scratch, struct flux_err *err)
 {
 	size_t alloc = 0, i = 0, j;
 
@@ -585,12 +627,12 @@ static int build_migrations(struct mdir *dir, struct ents *e,
 			continue;
 		}
 		m->kind = MDIR_SQL;
-		if (load_sql(m->path, &m->text, &m->text_len, &m->bom_len, m->hash,
+		if (scan_sql(m->path, scratch, m->hash, &m->text_len, &m->bom_len,
 			     &m->no_transaction, err))
 			return -1;
 		if (undo) {
 			m->undo_path = path_join(dir->root, undo->name);
-			if (load_sql(m->undo_path, &m->undo_text, &m->undo_len, NULL,
+			if (scan_sql(m->undo_path, scratch, m->undo_hash, &m->undo_len,
 				     NULL, &m->undo_no_transaction, err))
 				return -1;
 		}
@@ -601,6 +643,7 @@ static int build_migrations(struct mdir *dir, struct ents *e,
 int mdir_read(struct mdir *dir, const char *root, struct flux_err *err)
 {
 	struct ents e = { NULL, 0, 0 };
+	struct sb scratch = SB_INIT;
 	bool has_pre = false, has_post = false;
 	int ret = -1;
 
@@ -608,14 +651,15 @@ int mdir_read(struct mdir *dir, const char *root, struct flux_err *err)
 	dir->root = xstrdup(root);
 	if (list_dir(root, false, &e, &has_pre, &has_post, err))
 		goto cleanup;
-	if (build_migrations(dir, &e, err))
+	if (build_migrations(dir, &e, &scratch, err))
 		goto cleanup;
-	if (has_pre && read_repeatable(root, PRE_DIR, &dir->pre, &dir->npre, err))
+	if (has_pre && read_repeatable(root, PRE_DIR, &dir->pre, &dir->npre, &scratch, err))
 		goto cleanup;
-	if (has_post && read_repeatable(root, POST_DIR, &dir->post, &dir->npost, err))
+	if (has_post && read_repeatable(root, POST_DIR, &dir->post, &dir->npost, &scratch, err))
 		goto cleanup;
 	ret = 0;
 cleanup:
+	sb_release(&scratch);
 	ents_release(&e);
 	if (ret)
 		mdir_release(dir);

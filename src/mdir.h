@@ -2,7 +2,10 @@
  * mdir: the migration directory reader, compatible with flux-migrations.
  *
  * Reads DIR/ID.sql, DIR/ID.undo.sql, DIR/ID.py and DIR/pre-apply/ID.sql,
- * DIR/post-apply/ID.sql once, sorted by strcmp of ID. Text is normalised
+ * DIR/post-apply/ID.sql, sorted by strcmp of ID. Each file is read, checked
+ * and hashed once, one at a time, and its text is not kept: memory does not
+ * grow with the size of the directory. mdir_load() reads one text again
+ * when it is about to run, and checks that it did not change. Text is normalised
  * as Python's text-mode read does (CRLF and lone CR become LF); the hash is
  * the lowercase hex MD5 of that text including a leading UTF-8 BOM; the
  * text kept for sending has the BOM removed. Invalid UTF-8 and NUL bytes
@@ -27,14 +30,13 @@ struct mdir_migration {
 	char *id;
 	enum mdir_kind kind;
 	char *path;       /* up file as given: "migrations/0001_x.sql" */
-	char *text;       /* normalised up text, BOM removed; NULL for .py */
-	size_t text_len;
+	size_t text_len;  /* bytes of the normalised up text, BOM removed */
 	size_t bom_len;   /* 3 when the file began with a BOM (for positions) */
 	char hash[33];    /* MD5 hex; "" for .py (cannot be recomputed) */
 	bool no_transaction; /* first line is "-- flux:no-transaction" */
 	char *undo_path;  /* NULL when there is no ID.undo.sql */
-	char *undo_text;  /* normalised, BOM removed */
-	size_t undo_len;
+	size_t undo_len;  /* bytes of the normalised undo text, BOM removed */
+	char undo_hash[33]; /* MD5 hex of the undo file, to see it change */
 	bool undo_no_transaction;
 };
 
@@ -56,6 +58,16 @@ struct mdir {
  */
 int mdir_read(struct mdir *dir, const char *root, struct flux_err *err);
 void mdir_release(struct mdir *dir);
+
+/*
+ * Append the normalised text of m's up file (undo: its undo file), BOM
+ * removed, to out. The file is read again: a file that changed since
+ * mdir_read() (its MD5 differs) is FLUX_EXIT_DIRECTORY, as are the errors
+ * of mdir_read(). On failure out is left as it was. An undo of a migration
+ * without an undo file appends nothing.
+ */
+int mdir_load(const struct mdir_migration *m, bool undo, struct sb *out,
+	      struct flux_err *err);
 
 /* Find a migration by id (binary search), NULL if absent. */
 const struct mdir_migration *mdir_find(const struct mdir *dir, const char *id);

@@ -1,0 +1,213 @@
+#include "run.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "log.h"
+#include "xalloc.h"
+
+/*
+ * 200 migrations or 1 MiB of text a chunk: the round trips of a thousand
+ * migrations become five, and a chunk in flight (the text and libpq's copy
+ * of it) stays a few MiB whatever the batch.
+ */
+const struct run_limits run_default_limits = { 200, 1u << 20 };
+
+size_t run_chunk_len(const struct db_item *items, size_t n, const struct run_limits *lim)
+{
+	size_t i, bytes = 0;
+
+	if (!n || db_item_no_transaction(&items[0]))
+		return 0;
+	for (i = 0; i < n && i < lim->max_items; i++) {
+		size_t size = db_item_size(&items[i]);
+		if (db_item_no_transaction(&items[i]))
+			break;
+		if (i > 0 && bytes + size > lim->max_bytes)
+			break;
+		bytes += size;
+	}
+	return i;
+}
+
+int run_open(struct run_session *s, const struct db_backend *be,
+	     const struct flux_config *cfg, const struct mdir *dir, bool lock,
+	     struct flux_err *err)
+{
+	memset(s, 0, sizeof(*s));
+	s->be = be;
+	s->cfg = cfg;
+	s->dir = dir;
+	s->db = be->open(cfg, err);
+	if (!s->db)
+		return -1;
+	if (be->start(s->db, lock, &s->history_exists, &s->rows, &s->nrows, err))
+		return -1;
+	plan_build(&s->plan, dir, s->rows, s->nrows);
+	if (s->plan.nunverifiable)
+		log_warn("python_applied",
+			 "%zu applied Python migration(s) accepted by id: their hashes cannot be checked here",
+			 s->plan.nunverifiable);
+	return 0;
+}
+
+void run_close(struct run_session *s, struct flux_err *err)
+{
+	if (s->db) {
+		struct flux_err e = FLUX_ERR_INIT;
+		if (s->be->unlock(s->db, &e) && !err->msg)
+			err_move(err, &e);
+		err_release(&e);
+		s->be->close(s->db);
+	}
+	plan_release(&s->plan);
+	plan_rows_free(s->rows, s->nrows);
+	memset(s, 0, sizeof(*s));
+}
+
+/* One phase of a batch: what it logs, and how far it got. */
+struct phase {
+	const struct db_item *items;
+	const char *event; /* "applied", "undone", "pre-apply", "post-apply" */
+	size_t base;       /* the chunk in flight starts at items[base] */
+	size_t done;
+};
+
+static void log_done(void *arg, size_t index, long ms)
+{
+	struct phase *p = arg;
+	const struct db_item *it = &p->items[p->base + index];
+	struct log_fields f = LOG_FIELDS_INIT;
+
+	f.id = it->m->id;
+	f.ms = ms;
+	if (it->op == DB_REPEATABLE)
+		log_emit(LOG_INFO, p->event, &f, "ran %s %s in %ld ms", p->event, it->m->id, ms);
+	else
+		log_emit(LOG_INFO, p->event, &f, "%s %s in %ld ms",
+			 it->op == DB_UNDO ? "undid" : "applied", it->m->id, ms);
+	p->done = p->base + index + 1;
+}
+
+static enum flux_exit interrupted_code(void)
+{
+	return db_interrupted == 2 ? FLUX_EXIT_SIGINT : FLUX_EXIT_SIGTERM;
+}
+
+/*
+ * Run items in order, chunk by chunk; a no-transaction item alone. A chunk
+ * rejected unparsed is run again one item at a time. Returns 0 or -1 with
+ * err; p->done counts the items that committed.
+ */
+static int run_items(struct run_session *s, struct phase *p, size_t n,
+		     struct flux_err *err)
+{
+	const struct db_item *items = p->items;
+	struct db_events ev = { p, log_done };
+	size_t i = 0, len, ndone, single = 0;
+	long long t0;
+	int rc;
+
+	p->done = 0;
+	while (i < n) {
+		if (db_interrupted)
+			return err_set(err, interrupted_code(), "interrupted: stopped before '%s'",
+				       items[i].m->id);
+		len = run_chunk_len(items + i, n - i, &run_default_limits);
+		p->base = i;
+		if (!len) {
+			t0 = clock_ms();
+			if (s->be->run_one(s->db, &items[i], err))
+				return -1;
+			log_done(p, 0, (long)(clock_ms() - t0));
+			i++;
+			continue;
+		}
+		if (single) {
+			/* Finding the migration at fault in a chunk the server refused. */
+			len = 1;
+			single--;
+		}
+		rc = s->be->run_chunk(s->db, items + i, len, &ev, &ndone, err);
+		if (rc == DB_CHUNK_UNPARSED) {
+			log_debug("chunk", "%zu migrations sent together did not parse; "
+				  "running them one at a time", len);
+			single = len;
+			continue;
+		}
+		if (rc)
+			return -1;
+		i += len;
+	}
+	return 0;
+}
+
+/* The items of one phase: the migrations with what each does. */
+static struct db_item *items_of(const struct mdir_migration *const *list,
+				const struct mdir_migration *flat, size_t n,
+				enum db_op op)
+{
+	struct db_item *v = xcalloc(n ? n : 1, sizeof(*v));
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		v[i].m = list ? list[i] : &flat[i];
+		v[i].op = op;
+	}
+	return v;
+}
+
+static int run_repeatables(struct run_session *s, const struct mdir_migration *v,
+			   size_t n, const char *event, struct flux_err *err)
+{
+	struct phase p;
+	int rc;
+
+	p.items = items_of(NULL, v, n, DB_REPEATABLE);
+	p.event = event;
+	rc = run_items(s, &p, n, err);
+	free((void *)p.items);
+	return rc;
+}
+
+int run_batch(struct run_session *s, const struct mdir_migration *const *list,
+	      size_t n, bool undo, bool repeatables, struct flux_err *err)
+{
+	const char *verb = undo ? "undid" : "applied";
+	long long t_batch = clock_ms();
+	struct phase p;
+	int rc;
+
+	if (repeatables &&
+	    run_repeatables(s, s->dir->pre, s->dir->npre, "pre-apply", err))
+		return -1;
+	p.items = items_of(list, NULL, n, undo ? DB_UNDO : DB_APPLY);
+	p.event = undo ? "undone" : "applied";
+	rc = run_items(s, &p, n, err);
+	free((void *)p.items);
+	if (repeatables && (!rc || err->code != FLUX_EXIT_UNAVAILABLE) && !db_interrupted) {
+		struct flux_err post = FLUX_ERR_INIT;
+		if (run_repeatables(s, s->dir->post, s->dir->npost, "post-apply",
+				    rc ? &post : err)) {
+			if (rc)
+				log_error("error", "post-apply after the failure also failed: %s",
+					  post.msg);
+			else
+				rc = -1;
+		}
+		err_release(&post);
+	}
+	{
+		struct log_fields f = LOG_FIELDS_INIT;
+		f.ms = (long)(clock_ms() - t_batch);
+		if (rc && p.done)
+			log_emit(LOG_INFO, "summary", &f,
+				 "%s %zu of %zu migration%s before the failure (%ld ms)", verb,
+				 p.done, n, n == 1 ? "" : "s", f.ms);
+		else if (!rc && n)
+			log_emit(LOG_INFO, "summary", &f, "%s %zu migration%s in %ld ms", verb,
+				 p.done, p.done == 1 ? "" : "s", f.ms);
+	}
+	return rc;
+}
