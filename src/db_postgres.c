@@ -1000,6 +1000,134 @@ static long utf8_chars(const char *s, size_t len)
 	return n;
 }
 
+/*
+ * A text over this size runs in pieces of whole statements of about this
+ * size, inside its one transaction: libpq keeps two copies of what it
+ * sends (its output buffer and the query for its error reports), so a
+ * large file sent whole would be held three times over.
+ */
+#define BIG_TEXT ((size_t)1 << 20)
+
+/* pg_run_big: the text does not split; send it whole after all. */
+#define BIG_WHOLE 1
+
+/* Send sql and read its results, keeping the first error (the caller clears it). */
+static PGresult *send_and_drain(PGconn *c, const char *sql, bool *sent)
+{
+	PGresult *res, *bad = NULL;
+
+	*sent = PQsendQuery(c, sql) == 1;
+	if (!*sent)
+		return NULL;
+	PQsetSingleRowMode(c);
+	while ((res = next_result(c))) {
+		if (!bad && PQresultStatus(res) == PGRES_FATAL_ERROR)
+			bad = res;
+		else
+			PQclear(res);
+	}
+	return bad;
+}
+
+/*
+ * One large transactional migration: BEGIN and its history change, then
+ * its statements in pieces of about BIG_TEXT (a longer statement alone),
+ * then COMMIT; a round trip each. Memory: the text once, and a piece.
+ * Errors point into the file as for a chunk. BIG_WHOLE when the splitter
+ * rejects the text (the server will say why, with the text sent whole).
+ */
+static int pg_run_big(struct db *db, const struct db_item *item,
+		      const struct db_events *ev, size_t *ndone, struct flux_err *err)
+{
+	PGconn *c = db->conn;
+	struct sb text = SB_INIT, piece = SB_INIT;
+	struct split_result r = SPLIT_RESULT_INIT;
+	struct flux_err split_err = FLUX_ERR_INIT;
+	size_t *at = NULL; /* each statement's offset in the piece */
+	long *chars = NULL; /* and the characters before it there */
+	PGresult *bad = NULL;
+	struct run_unit u;
+	long long t = clock_ms();
+	size_t i = 0, j, k;
+	bool sent;
+	int rc = -1;
+
+	*ndone = 0;
+	if (mdir_load(item->m, item->op == DB_UNDO, &text, err))
+		return -1;
+	if (split_sql(text.buf, text.len, &r, &split_err)) {
+		err_release(&split_err);
+		sb_release(&text);
+		return BIG_WHOLE;
+	}
+	memset(&u, 0, sizeof(u));
+	u.id = item->m->id;
+	u.path = item_path(item);
+	u.text = text.buf;
+	u.len = text.len;
+	db->current_id = u.id;
+	if (!db->async_commits)
+		sb_adds(&piece, "set synchronous_commit to off;");
+	sb_adds(&piece, "begin;");
+	add_history_op(db, &piece, item);
+	bad = send_and_drain(c, piece.buf, &sent);
+	db->async_commits = true;
+	if (!sent || bad) {
+		struct sb what = SB_INIT;
+		sb_addf(&what, "cannot record migration '%s' in the history table", u.id);
+		fail_result(db, bad, FLUX_EXIT_MIGRATION, what.buf, err);
+		sb_release(&what);
+		err->id = xstrdup(u.id);
+		goto cleanup;
+	}
+	at = xcalloc(r.n ? r.n : 1, sizeof(*at));
+	chars = xcalloc(r.n ? r.n : 1, sizeof(*chars));
+	while (i < r.n) {
+		long nchars = 0;
+
+		sb_reset(&piece);
+		for (j = i; j < r.n && (j == i || piece.len + r.stmts[j].len < BIG_TEXT); j++) {
+			at[j] = piece.len;
+			chars[j] = nchars;
+			sb_add(&piece, text.buf + r.stmts[j].start, r.stmts[j].len);
+			sb_adds(&piece, ";\n");
+			nchars += utf8_chars(text.buf + r.stmts[j].start, r.stmts[j].len) + 2;
+		}
+		bad = send_and_drain(c, piece.buf, &sent);
+		if (!sent || bad) {
+			const char *pos = bad ? PQresultErrorField(bad, PG_DIAG_STATEMENT_POSITION) : NULL;
+			long p = pos ? strtol(pos, NULL, 10) - 1 : -1;
+			/* The statement the position falls in; the piece's first without one. */
+			for (k = i; k + 1 < j && p >= chars[k + 1]; k++)
+				;
+			u.stmt_start = r.stmts[k].start;
+			u.stmt_len = r.stmts[k].len;
+			u.pos_shift = chars[k];
+			fail_migration(db, bad, &u, err);
+			goto cleanup;
+		}
+		i = j;
+	}
+	if (run_params(db, "commit", 0, NULL, NULL, FLUX_EXIT_MIGRATION,
+		       "cannot commit the migration", err))
+		goto cleanup;
+	if (ev->done)
+		ev->done(ev->arg, 0, (long)(clock_ms() - t));
+	*ndone = 1;
+	rc = 0;
+cleanup:
+	PQclear(bad);
+	if (rc)
+		rollback_quietly(db);
+	db->current_id = NULL;
+	split_result_release(&r);
+	sb_release(&piece);
+	sb_release(&text);
+	free(at);
+	free(chars);
+	return rc;
+}
+
 /* Where one item's text stands in a chunk's query string. */
 struct chunk_seg {
 	size_t off;  /* bytes before the text */
@@ -1042,7 +1170,19 @@ static int pg_run_chunk(struct db *db, const struct db_item *items, size_t n,
 	long long t = clock_ms();
 	int rc = -1;
 
+	if (n == 1 && db_item_size(&items[0]) > BIG_TEXT) {
+		rc = pg_run_big(db, items, ev, ndone, err);
+		if (rc != BIG_WHOLE)
+			goto cleanup;
+		rc = -1;
+	}
 	*ndone = 0;
+	/* One allocation of the right size: no doubling copies of a large text. */
+	for (i = 0; i < n; i++)
+		counted += db_item_size(&items[i]) + 4 * strlen(items[i].m->id) + 200 +
+			   strlen(db->history);
+	sb_grow(&q, counted);
+	counted = 0;
 	if (!db->async_commits)
 		sb_adds(&q, "set synchronous_commit to off;");
 	for (i = 0; i < n; i++) {
