@@ -973,15 +973,21 @@ static int exec_statements(struct db *db, struct run_unit *u, struct flux_err *e
 	return rc;
 }
 
-/* The history change of an item, as SQL with the values as literals. */
+/*
+ * The history change of an item, as SQL with the values as literals.
+ * applied_at is clock_timestamp(), not the column's default: the
+ * transactions of one query string share one start time, and each
+ * migration should keep its own (the insert runs first in its transaction,
+ * so the two are the same for a migration sent alone).
+ */
 static void add_history_op(struct db *db, struct sb *sql, const struct db_item *item)
 {
 	if (item->op == DB_APPLY) {
-		sb_addf(sql, "insert into %s (id, hash) values (", db->history);
+		sb_addf(sql, "insert into %s (id, hash, applied_at) values (", db->history);
 		add_literal(db, sql, item->m->id);
 		sb_adds(sql, ", ");
 		add_literal(db, sql, item->m->hash);
-		sb_adds(sql, ")");
+		sb_adds(sql, ", clock_timestamp())");
 	} else if (item->op == DB_UNDO) {
 		sb_addf(sql, "delete from %s where id = ", db->history);
 		add_literal(db, sql, item->m->id);
