@@ -28,6 +28,7 @@ struct flux_ctx {
 	struct mdir dir;
 	const struct db_backend *backend;
 	struct flux_err err;
+	char *outcome; /* what a command achieved, for the termination log */
 };
 
 struct cmd {
@@ -47,10 +48,20 @@ int cmd_wait(int argc, char **argv, struct flux_ctx *ctx);
 int cmd_new(int argc, char **argv, struct flux_ctx *ctx);
 int cmd_init(int argc, char **argv, struct flux_ctx *ctx);
 int cmd_config(int argc, char **argv, struct flux_ctx *ctx);
+int cmd_goto(int argc, char **argv, struct flux_ctx *ctx);
+int cmd_redo(int argc, char **argv, struct flux_ctx *ctx);
 
 /* Set ctx->err and return its code: the way commands fail. */
 __attribute__((format(printf, 3, 4)))
 int front_fail(struct flux_ctx *ctx, enum flux_exit code, const char *fmt, ...);
+
+/*
+ * Record what a successful command did ("applied 3 migrations (last
+ * 0003_x)"), replacing an earlier note: the one line main() writes to the
+ * termination log. Never put a URL or other secret in it.
+ */
+__attribute__((format(printf, 2, 3)))
+void front_outcome(struct flux_ctx *ctx, const char *fmt, ...);
 
 /* The --dry-run plan on stdout: "pre-apply ID", "<verb> ID", "post-apply ID". */
 void front_print_plan(const struct flux_ctx *ctx,

@@ -1,12 +1,16 @@
 /*
  * main: argument parsing, configuration layering, the command table and
- * the one place that turns an error into output and an exit status.
+ * the one place that turns an error into output, an exit status and the
+ * Kubernetes termination message.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "env.h"
 #include "flux.h"
@@ -15,9 +19,11 @@
 #include "xalloc.h"
 
 static const struct cmd commands[] = {
-	{ "apply", cmd_apply, NEED_CONFIG | NEED_DIR, "apply [N] [--dry-run]",
+	{ "apply", cmd_apply, NEED_CONFIG | NEED_DIR, "apply [N | --to ID] [--dry-run]",
 	  "validate, run pre-apply, apply all (or the next N) pending migrations, run post-apply",
 	  "  N           apply only the next N pending migrations\n"
+	  "  --to ID     apply the pending migrations up to and including ID\n"
+	  "              (nothing when ID is already applied)\n"
 	  "  --dry-run   print the plan and change nothing\n" },
 	{ "rollback", cmd_rollback, NEED_CONFIG | NEED_DIR,
 	  "rollback (N | --to ID | --all) [--dry-run] [-y]",
@@ -27,6 +33,18 @@ static const struct cmd commands[] = {
 	  "  --all       undo every applied migration\n"
 	  "  --dry-run   print the plan and change nothing\n"
 	  "  -y, --auto-approve  do not ask; required when stdin is not a terminal\n" },
+	{ "goto", cmd_goto, NEED_CONFIG | NEED_DIR, "goto ID [--dry-run] [-y]",
+	  "apply or undo migrations so that ID is the last applied one",
+	  "  ID          a migration of the directory; pending: apply up to it;\n"
+	  "              applied: undo every migration after it (asks, as rollback)\n"
+	  "  --dry-run   print the plan and change nothing\n"
+	  "  -y, --auto-approve  do not ask; required to undo when stdin is not a terminal\n" },
+	{ "redo", cmd_redo, NEED_CONFIG | NEED_DIR, "redo [--dry-run] [-y]",
+	  "undo the last applied migration and apply it again",
+	  "  --dry-run   print the plan and change nothing\n"
+	  "  -y, --auto-approve  do not ask; required when stdin is not a terminal\n"
+	  "The last migration needs an .undo.sql; the undo and the apply run under\n"
+	  "one lock, each with pre-apply/post-apply as rollback and apply run them.\n" },
 	{ "status", cmd_status, NEED_CONFIG | NEED_DIR,
 	  "status [--format table|json] [--exit-code]",
 	  "list every migration with its state; read-only",
@@ -109,6 +127,18 @@ static const struct cmd *find_cmd(const char *name)
 		if (!strcmp(commands[i].name, name))
 			return &commands[i];
 	return NULL;
+}
+
+void front_outcome(struct flux_ctx *ctx, const char *fmt, ...)
+{
+	struct sb sb = SB_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	sb_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	free(ctx->outcome);
+	ctx->outcome = sb_detach(&sb, NULL);
 }
 
 int front_fail(struct flux_ctx *ctx, enum flux_exit code, const char *fmt, ...)
@@ -329,6 +359,123 @@ static int finish_stdout(int rc)
 	return rc;
 }
 
+/* --- the Kubernetes termination message ---------------------------------- */
+
+/* Kubernetes reads at most 4096 bytes of /dev/termination-log. */
+#define TERMINATION_MAX 4096
+#define TERMINATION_DEFAULT "/dev/termination-log"
+
+static const char *exit_meaning(int rc)
+{
+	switch (rc) {
+	case FLUX_EXIT_OK: return "success";
+	case FLUX_EXIT_MIGRATION: return "a migration failed and was rolled back; earlier ones stay applied";
+	case FLUX_EXIT_USAGE: return "usage error";
+	case FLUX_EXIT_CONFIG: return "configuration error";
+	case FLUX_EXIT_DIRECTORY: return "migration directory error";
+	case FLUX_EXIT_CORRUPT: return "corruption: applied migrations missing, inserted or modified";
+	case FLUX_EXIT_UNAVAILABLE: return "database unavailable";
+	case FLUX_EXIT_REFUSED: return "database refused us";
+	case FLUX_EXIT_LOCK: return "lock timeout";
+	case FLUX_EXIT_PENDING: return "pending migrations";
+	case FLUX_EXIT_SIGINT: return "interrupted by SIGINT";
+	case FLUX_EXIT_SIGTERM: return "interrupted by SIGTERM";
+	}
+	return "unknown";
+}
+
+/*
+ * The outcome in one line of at most TERMINATION_MAX bytes, newline
+ * included: on success what the command did, on failure the exit code and
+ * its meaning, the migration and the first line of the error (messages
+ * are redacted where they are made, so no password reaches this line).
+ */
+static void termination_line(const struct flux_ctx *ctx, const char *cmd, int rc,
+			     struct sb *out)
+{
+	const struct flux_err *err = &ctx->err;
+	size_t i, len;
+
+	sb_addf(out, "flux%s%s", cmd ? " " : "", cmd ? cmd : "");
+	if (!rc) {
+		sb_addf(out, ": %s", ctx->outcome ? ctx->outcome : "succeeded");
+	} else {
+		sb_addf(out, " failed: exit %d (%s)", rc, exit_meaning(rc));
+		if (err->msg && err->id) {
+			struct sb quoted = SB_INIT;
+
+			sb_addf(&quoted, "'%s'", err->id);
+			if (!strstr(err->msg, quoted.buf))
+				sb_addf(out, "; migration %s", err->id);
+			sb_release(&quoted);
+		}
+		if (err->msg)
+			sb_addf(out, ": %.*s", (int)strcspn(err->msg, "\n"), err->msg);
+	}
+	/* One line: no control bytes from a server message. */
+	for (i = 0; i < out->len; i++)
+		if ((unsigned char)out->buf[i] < 0x20 || out->buf[i] == 0x7f)
+			out->buf[i] = ' ';
+	if (out->len > TERMINATION_MAX - 1) {
+		len = TERMINATION_MAX - 4;
+		/* cut before a UTF-8 sequence, never inside one */
+		while (len && ((unsigned char)out->buf[len] & 0xc0) == 0x80)
+			len--;
+		sb_setlen(out, len);
+		sb_adds(out, "...");
+	}
+	sb_addch(out, '\n');
+}
+
+/*
+ * Write the outcome where Kubernetes looks for it: FLUX_TERMINATION_LOG
+ * (created if missing), else /dev/termination-log when it exists and is
+ * writable. Failing to write is a warning and never changes the exit code.
+ * `configured`: ctx->cfg was loaded, so FLUX_TERMINATION_LOG (or its _FILE
+ * form) is in it; otherwise the variable is read directly, so that a
+ * configuration error is reported there too.
+ */
+static void write_termination_log(const struct flux_ctx *ctx, const char *cmd, int rc,
+				  bool configured)
+{
+	const char *path = configured ? ctx->cfg.termination_log
+				      : getenv("FLUX_TERMINATION_LOG");
+	bool explicit = path && *path;
+	struct sb line = SB_INIT;
+	ssize_t w = 0;
+	size_t off = 0;
+	int fd, saved = 0;
+
+	if (!explicit)
+		path = TERMINATION_DEFAULT;
+	/* O_NONBLOCK: a FIFO nobody reads is an error, not a hang at exit. */
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+		  (explicit ? O_CREAT : 0), 0644);
+	if (fd < 0) {
+		if (explicit)
+			log_warn("termination_log", "cannot write the termination message to '%s': %s",
+				 path, strerror(errno));
+		return;
+	}
+	termination_line(ctx, cmd, rc, &line);
+	while (off < line.len) {
+		w = write(fd, line.buf + off, line.len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	if (off < line.len)
+		saved = w < 0 ? errno : ENOSPC;
+	if (close(fd) && !saved && errno != EINTR)
+		saved = errno;
+	if (saved)
+		log_warn("termination_log", "cannot write the termination message to '%s': %s",
+			 path, strerror(saved));
+	sb_release(&line);
+}
+
 /*
  * Pick the log format before the configuration is loaded, so that even a
  * configuration error is a JSON line when JSON was asked for. The loaded
@@ -350,6 +497,7 @@ int main(int argc, char **argv)
 {
 	struct flux_ctx ctx;
 	struct args a;
+	bool configured = false;
 	int rc;
 
 	memset(&ctx, 0, sizeof(ctx));
@@ -389,6 +537,7 @@ int main(int argc, char **argv)
 			rc = ctx.err.code;
 			goto done;
 		}
+		configured = true;
 		log_setup(ctx.cfg.log_level, ctx.cfg.log_format);
 		ctx.backend = db_backend_find(ctx.cfg.backend);
 	}
@@ -402,6 +551,10 @@ done:
 	if (rc && ctx.err.msg)
 		report(&ctx.err);
 	rc = finish_stdout(rc);
+	/* --help and --version report nothing; every run of a command does. */
+	if (rc || (a.cmd && !a.help))
+		write_termination_log(&ctx, a.cmd ? a.cmd->name : NULL, rc, configured);
+	free(ctx.outcome);
 	mdir_release(&ctx.dir);
 	cfg_release(&ctx.cfg);
 	err_release(&ctx.err);

@@ -50,6 +50,8 @@ const struct cfg_setting cfg_settings[CFG_NKEYS] = {
 		"FLUX_LOG_FORMAT", "--log-format", false, "text, json" },
 	[CFG_AUTO_APPROVE] = { CFG_AUTO_APPROVE, "auto_approve", NULL, NULL,
 		"FLUX_AUTO_APPROVE", "--auto-approve", false, "true, false" },
+	[CFG_TERMINATION_LOG] = { CFG_TERMINATION_LOG, "termination_log", NULL,
+		NULL, "FLUX_TERMINATION_LOG", NULL, false, "a file path" },
 };
 
 /* Longest value quoted back in a message: a secrets file may be 64 KiB. */
@@ -99,6 +101,7 @@ void cfg_release(struct flux_config *cfg)
 	free(cfg->migrations_schema);
 	free(cfg->migrations_table);
 	free(cfg->database_url);
+	free(cfg->termination_log);
 	free(cfg->config_path);
 	for (i = 0; i < CFG_NKEYS; i++)
 		free(cfg->where[i]);
@@ -373,6 +376,12 @@ int cfg_set(struct flux_config *cfg, enum cfg_key key, const char *value,
 			cfg->log_format = LOG_JSON;
 		else
 			return bad_value(key, value, source, where, err);
+		break;
+	case CFG_TERMINATION_LOG:
+		if (!*value)
+			return bad_value(key, value, source, where, err);
+		free(cfg->termination_log);
+		cfg->termination_log = xstrdup(value);
 		break;
 	case CFG_NKEYS:
 		break;
@@ -735,6 +744,10 @@ void cfg_format_value(const struct flux_config *cfg, enum cfg_key key, struct sb
 		break;
 	case CFG_AUTO_APPROVE:
 		sb_adds(out, cfg->auto_approve ? "true" : "false");
+		break;
+	case CFG_TERMINATION_LOG:
+		sb_adds(out, cfg->termination_log ? cfg->termination_log
+			     : "(not set: /dev/termination-log when it exists and is writable)");
 		break;
 	case CFG_NKEYS:
 		break;

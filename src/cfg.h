@@ -34,6 +34,7 @@ enum cfg_key {
 	CFG_LOCK_TIMEOUT,
 	CFG_LOG_FORMAT,
 	CFG_AUTO_APPROVE,
+	CFG_TERMINATION_LOG,
 	CFG_NKEYS
 };
 
@@ -65,6 +66,7 @@ struct flux_config {
 	long lock_timeout_ms; /* 0: wait for ever */
 	enum log_format log_format;
 	bool auto_approve;
+	char *termination_log; /* NULL: /dev/termination-log if writable */
 
 	char *config_path; /* the config file read, or NULL */
 	enum cfg_source source[CFG_NKEYS];

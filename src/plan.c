@@ -329,3 +329,175 @@ int plan_rollback_list(const struct plan *plan, enum plan_rollback_mode mode,
 	*n = k;
 	return 0;
 }
+
+/* Index of the entry with id, or nentries when there is none. */
+static size_t find_index(const struct plan *plan, const char *id)
+{
+	size_t i;
+
+	for (i = 0; id && i < plan->nentries; i++) {
+		if (strcmp(plan->entries[i].id, id) == 0)
+			return i;
+	}
+	return plan->nentries;
+}
+
+const struct plan_entry *plan_find(const struct plan *plan, const char *id)
+{
+	size_t i = find_index(plan, id);
+
+	return i < plan->nentries ? &plan->entries[i] : NULL;
+}
+
+/* Is id one of the n repeatable migrations? */
+static bool in_list(const struct mdir_migration *list, size_t n, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(str_or_empty(list[i].id), id) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n > k && strcmp(s + n - k, suffix) == 0;
+}
+
+int plan_check_target(const struct mdir *dir, const char *id,
+		      struct flux_err *err)
+{
+	const char *root = dir && dir->root ? dir->root : "the migration directory";
+	size_t i;
+
+	if (!id || !*id)
+		return err_set(err, FLUX_EXIT_USAGE, "an empty migration ID is not a migration");
+	for (i = 0; dir && i < dir->nmigrations; i++) {
+		if (strcmp(str_or_empty(dir->migrations[i].id), id) == 0)
+			return 0;
+	}
+	if (dir && in_list(dir->pre, dir->npre, id))
+		return err_set(err, FLUX_EXIT_USAGE,
+			       "'%s' is a pre-apply repeatable migration: it runs with every apply and cannot be a target",
+			       id);
+	if (dir && in_list(dir->post, dir->npost, id))
+		return err_set(err, FLUX_EXIT_USAGE,
+			       "'%s' is a post-apply repeatable migration: it runs with every apply and cannot be a target",
+			       id);
+	if (has_suffix(id, ".sql") || has_suffix(id, ".py"))
+		return err_set(err, FLUX_EXIT_USAGE,
+			       "unknown migration '%s': a migration ID is the file name without .sql or .py",
+			       id);
+	return err_set(err, FLUX_EXIT_USAGE,
+		       "unknown migration '%s': no migration with that ID in '%s'", id, root);
+}
+
+/*
+ * The entry a target id names, or NULL with err set: unknown ids (and ids
+ * of the history alone) are usage errors, an inserted one is corruption.
+ */
+static const struct plan_entry *target_entry(const struct plan *plan,
+					     const char *what, const char *id,
+					     size_t *index, struct flux_err *err)
+{
+	size_t i = find_index(plan, id);
+	const struct plan_entry *e;
+
+	if (i == plan->nentries) {
+		err_set(err, FLUX_EXIT_USAGE, "%s '%s': no such migration", what,
+			str_or_empty(id));
+		return NULL;
+	}
+	e = &plan->entries[i];
+	if (!e->mig) {
+		err_set(err, FLUX_EXIT_USAGE,
+			"%s '%s': it is not in the migration directory, only recorded as applied",
+			what, e->id);
+		return NULL;
+	}
+	if (e->state == PLAN_OUT_OF_ORDER) {
+		err_set(err, FLUX_EXIT_CORRUPT,
+			"%s '%s': it is inserted before the last applied migration %s (run validate)",
+			what, e->id, str_or_empty(last_applied_id(plan)));
+		return NULL;
+	}
+	*index = i;
+	return e;
+}
+
+int plan_apply_to_list(const struct plan *plan, const char *to_id,
+		       const struct mdir_migration ***out, size_t *n,
+		       struct flux_err *err)
+{
+	const struct plan_entry *e;
+	size_t idx = 0, i, k = 0;
+
+	*out = NULL;
+	*n = 0;
+	e = target_entry(plan, "cannot apply up to", to_id, &idx, err);
+	if (!e)
+		return -1;
+	if (e->state != PLAN_PENDING)
+		return 0; /* already applied: nothing to do */
+	for (i = 0; i <= idx; i++)
+		k += plan->entries[i].state == PLAN_PENDING;
+	/* the pending entries all follow the last applied one, in order */
+	return plan_apply_list(plan, k, out, n, err);
+}
+
+void plan_steps_release(struct plan_steps *steps)
+{
+	if (!steps)
+		return;
+	free(steps->undo);
+	free(steps->apply);
+	memset(steps, 0, sizeof(*steps));
+}
+
+int plan_goto(const struct plan *plan, const char *to_id,
+	      struct plan_steps *steps, struct flux_err *err)
+{
+	const struct plan_entry *e;
+	size_t idx = 0, i, later = 0;
+
+	memset(steps, 0, sizeof(*steps));
+	e = target_entry(plan, "cannot go to", to_id, &idx, err);
+	if (!e)
+		return -1;
+	if (e->state == PLAN_PENDING)
+		return plan_apply_to_list(plan, to_id, &steps->apply, &steps->napply, err);
+	for (i = idx + 1; i < plan->nentries; i++)
+		later += plan->entries[i].row != NULL;
+	if (!later)
+		return 0; /* to_id is the last applied: nothing to do */
+	return plan_rollback_list(plan, PLAN_RB_COUNT, later, NULL, &steps->undo,
+				  &steps->nundo, err);
+}
+
+int plan_redo(const struct plan *plan, struct plan_steps *steps,
+	      struct flux_err *err)
+{
+	const struct mdir_migration *m;
+
+	memset(steps, 0, sizeof(*steps));
+	if (!plan->napplied)
+		return 0;
+	if (plan_rollback_list(plan, PLAN_RB_COUNT, 1, NULL, &steps->undo,
+			       &steps->nundo, err))
+		return -1;
+	m = steps->undo[0];
+	if (!m->undo_path) {
+		plan_steps_release(steps);
+		return err_set(err, FLUX_EXIT_USAGE,
+			       "cannot redo '%s': it has no undo migration '%s.undo.sql' (undoing it would only delete its history row, and applying it again would run it a second time)",
+			       str_or_empty(m->id), str_or_empty(m->id));
+	}
+	steps->apply = xmalloc(sizeof(*steps->apply));
+	steps->apply[0] = m;
+	steps->napply = 1;
+	return 0;
+}

@@ -1,6 +1,7 @@
 /*
  * plan: the pure planner. Compares the migration directory with the rows of
- * the history table: validation, status, pending list, rollback list.
+ * the history table: validation, status, pending list, rollback list, and
+ * the steps of apply --to, goto and redo.
  *
  * No I/O, no libpq, no globals: inputs are plain arrays, so every case is
  * unit tested without a database. A struct plan borrows pointers into the
@@ -88,5 +89,62 @@ int plan_rollback_list(const struct plan *plan, enum plan_rollback_mode mode,
 		       size_t count, const char *to_id,
 		       const struct mdir_migration ***out, size_t *n,
 		       struct flux_err *err);
+
+/* The entry of id (in the directory, the history or both), or NULL. */
+const struct plan_entry *plan_find(const struct plan *plan, const char *id);
+
+/*
+ * Can id be the target of apply --to or goto as far as the directory
+ * alone tells? It must be the ID of a migration of dir (not a repeatable,
+ * not a file name). FLUX_EXIT_USAGE naming it otherwise. Needs no
+ * database, so the front calls it before connecting.
+ */
+int plan_check_target(const struct mdir *dir, const char *id,
+		      struct flux_err *err);
+
+/*
+ * apply --to: the pending migrations up to and including to_id, in order.
+ * A to_id already applied gives an empty list (nothing to do, not an
+ * error); one that is not in the directory is FLUX_EXIT_USAGE; one
+ * inserted before the last applied is FLUX_EXIT_CORRUPT. A pending .py
+ * within the range is FLUX_EXIT_DIRECTORY as in plan_apply_list.
+ * *out is malloc'd (caller frees the array, not the migrations).
+ */
+int plan_apply_to_list(const struct plan *plan, const char *to_id,
+		       const struct mdir_migration ***out, size_t *n,
+		       struct flux_err *err);
+
+/*
+ * The two parts of goto and redo: what to undo (newest first), then what
+ * to apply. Either may be empty. The arrays are malloc'd and point into
+ * the directory; plan_steps_release() frees the arrays only.
+ */
+struct plan_steps {
+	const struct mdir_migration **undo;
+	size_t nundo;
+	const struct mdir_migration **apply;
+	size_t napply;
+};
+
+void plan_steps_release(struct plan_steps *steps);
+
+/*
+ * goto: make to_id the last applied migration. A pending to_id gives the
+ * apply list of plan_apply_to_list; an applied one the undo list of every
+ * migration recorded after it (checked as plan_rollback_list checks);
+ * the last applied one gives two empty lists. Errors as
+ * plan_apply_to_list and plan_rollback_list report them.
+ */
+int plan_goto(const struct plan *plan, const char *to_id,
+	      struct plan_steps *steps, struct flux_err *err);
+
+/*
+ * redo: undo the last applied migration, then apply it again. Nothing
+ * applied gives two empty lists. A last migration without an undo file is
+ * FLUX_EXIT_USAGE: undoing it would only delete its history row, and
+ * running its up migration again over its own effects is not a redo.
+ */
+int plan_redo(const struct plan *plan, struct plan_steps *steps,
+	      struct flux_err *err);
 
 #endif

@@ -162,6 +162,8 @@ static void test_defaults(void **state)
 		[CFG_LOCK_TIMEOUT] = "0",
 		[CFG_LOG_FORMAT] = "text",
 		[CFG_AUTO_APPROVE] = "false",
+		[CFG_TERMINATION_LOG] =
+			"(not set: /dev/termination-log when it exists and is writable)",
 	};
 	struct flux_config cfg;
 	int i;

@@ -262,6 +262,7 @@ static void test_all_keys(void **state)
 		"FLUX_LOCK_TIMEOUT", "30s",
 		"FLUX_LOG_FORMAT", "json",
 		"FLUX_AUTO_APPROVE", "true",
+		"FLUX_TERMINATION_LOG", "/tmp/t.log",
 		NULL,
 	};
 	struct flux_err err = FLUX_ERR_INIT;
@@ -285,6 +286,7 @@ static void test_all_keys(void **state)
 	assert_int_equal(cfg.lock_timeout_ms, 30000);
 	assert_int_equal(cfg.log_format, LOG_JSON);
 	assert_true(cfg.auto_approve);
+	assert_string_equal(cfg.termination_log, "/tmp/t.log");
 	fake_env = NULL;
 	cfg_release(&cfg);
 }

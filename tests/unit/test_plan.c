@@ -1,6 +1,7 @@
 /*
  * Unit tests for src/plan.c: merge of directory and history rows, states
- * and counters, validation messages, apply list, rollback list.
+ * and counters, validation messages, apply list, rollback list, and the
+ * steps of apply --to, goto and redo.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -569,6 +570,327 @@ static void test_rollback_list(void **state)
 	}
 }
 
+/* --- plan_apply_to_list (apply --to) ------------------------------------- */
+
+static const struct list_case apply_to_cases[] = {
+	{ "to the first pending", FOUR_THREE_APPLIED, 0, 0, "0005_e", 0,
+	  { "0005_e", NULL }, { NULL } },
+	{ "to the middle of the pending", FOUR_THREE_APPLIED, 0, 0, "0006_f", 0,
+	  { "0005_e", "0006_f", NULL }, { NULL } },
+	{ "to the last pending", FOUR_THREE_APPLIED, 0, 0, "0007_g", 0,
+	  { "0005_e", "0006_f", "0007_g", NULL }, { NULL } },
+	{ "to the last applied: nothing", FOUR_THREE_APPLIED, 0, 0, "0004_d", 0,
+	  { NULL }, { NULL } },
+	{ "to an older applied one: nothing", FOUR_THREE_APPLIED, 0, 0, "0001_a",
+	  0, { NULL }, { NULL } },
+	{ "fresh database", { SQL("0001_a"), SQL("0002_b"), SQL("0003_c"), { NULL } },
+	  { { NULL } }, 0, 0, "0002_b", 0, { "0001_a", "0002_b", NULL }, { NULL } },
+	{ "unknown id", FOUR_THREE_APPLIED, 0, 0, "0009_x", FLUX_EXIT_USAGE,
+	  { NULL }, { "cannot apply up to '0009_x': no such migration", NULL } },
+	{ "a prefix of an id is unknown", FOUR_THREE_APPLIED, 0, 0, "0005",
+	  FLUX_EXIT_USAGE, { NULL }, { "'0005'", "no such migration", NULL } },
+	{ "no id", FOUR_THREE_APPLIED, 0, 0, NULL, FLUX_EXIT_USAGE, { NULL },
+	  { "no such migration", NULL } },
+	{ "recorded only (missing file)",
+	  { SQL("0001_a"), { NULL } }, { ROW("0001_a"), ROW("0002_b"), { NULL } },
+	  0, 0, "0002_b", FLUX_EXIT_USAGE, { NULL },
+	  { "'0002_b'", "not in the migration directory", NULL } },
+	{ "inserted before the last applied (invalid plan)",
+	  { SQL("0001_a"), SQL("0002_b"), SQL("0003_c"), { NULL } },
+	  { ROW("0001_a"), ROW("0003_c"), { NULL } }, 0, 0, "0002_b",
+	  FLUX_EXIT_CORRUPT, { NULL },
+	  { "'0002_b'", "inserted before the last applied migration 0003_c",
+	    NULL } },
+	{ "pending .py within the range",
+	  { SQL("0001_a"), PY("0002_py"), SQL("0003_c"), { NULL } },
+	  { ROW("0001_a"), { NULL } }, 0, 0, "0003_c", FLUX_EXIT_DIRECTORY,
+	  { NULL }, { "'migrations/0002_py.py'", "Python migration", NULL } },
+	{ "pending .py beyond the target is not run",
+	  { SQL("0001_a"), SQL("0002_b"), PY("0003_py"), { NULL } },
+	  { ROW("0001_a"), { NULL } }, 0, 0, "0002_b", 0, { "0002_b", NULL },
+	  { NULL } },
+	{ "the target is a pending .py",
+	  { SQL("0001_a"), PY("0002_py"), { NULL } }, { { NULL } }, 0, 0,
+	  "0002_py", FLUX_EXIT_DIRECTORY, { NULL }, { "'migrations/0002_py.py'", NULL } },
+	{ "applied .py as target: nothing",
+	  { PY("0001_py"), SQL("0002_b"), { NULL } }, { ROW("0001_py"), { NULL } },
+	  0, 0, "0001_py", 0, { NULL }, { NULL } },
+	{ "ids compared by bytes: 0010 < 009",
+	  { SQL("0010"), SQL("009"), SQL("01"), { NULL } }, { { NULL } }, 0, 0,
+	  "009", 0, { "0010", "009", NULL }, { NULL } },
+};
+
+static void test_apply_to_list(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < N(apply_to_cases); i++) {
+		const struct list_case *c = &apply_to_cases[i];
+		const struct mdir_migration **out = NULL;
+		struct flux_err err = FLUX_ERR_INIT;
+		struct fixture f;
+		size_t n = 99;
+		int rc;
+
+		fixture_init(&f, c->migs, c->rows);
+		rc = plan_apply_to_list(&f.plan, c->to_id, &out, &n, &err);
+		check_list(c, rc, out, n, &err);
+		free(out);
+		err_release(&err);
+		fixture_release(&f);
+	}
+}
+
+/* --- plan_goto and plan_redo --------------------------------------------- */
+
+struct steps_case {
+	const char *name;
+	struct mspec migs[MAXN];
+	struct rspec rows[MAXN];
+	const char *to_id; /* goto only */
+	int code;          /* 0: success */
+	const char *undo[MAXN];  /* ids, newest first, ends at NULL */
+	const char *apply[MAXN]; /* ids in order, ends at NULL */
+	const char *frags[MAXN];
+};
+
+static void check_ids(const char *name, const char *part,
+		      const struct mdir_migration *const *got, size_t n,
+		      const char *const *want)
+{
+	size_t nwant, i;
+
+	for (nwant = 0; want[nwant]; nwant++)
+		;
+	if (n != nwant)
+		fail_msg("%s: %zu to %s, want %zu", name, n, part, nwant);
+	if (!n && got)
+		fail_msg("%s: empty %s list is not NULL", name, part);
+	for (i = 0; i < n; i++) {
+		if (strcmp(got[i]->id, want[i]) != 0)
+			fail_msg("%s: %s[%zu] is %s, want %s", name, part, i,
+				 got[i]->id, want[i]);
+	}
+}
+
+static void check_steps(const struct steps_case *c, bool redo)
+{
+	struct flux_err err = FLUX_ERR_INIT;
+	struct plan_steps steps;
+	struct fixture f;
+	int rc;
+
+	fixture_init(&f, c->migs, c->rows);
+	memset(&steps, 0xff, sizeof(steps));
+	rc = redo ? plan_redo(&f.plan, &steps, &err)
+		  : plan_goto(&f.plan, c->to_id, &steps, &err);
+	if (c->code == 0) {
+		if (rc != 0)
+			fail_msg("%s: failed: %s", c->name, err.msg);
+		check_ids(c->name, "undo", steps.undo, steps.nundo, c->undo);
+		check_ids(c->name, "apply", steps.apply, steps.napply, c->apply);
+	} else {
+		if (rc != -1 || (int)err.code != c->code)
+			fail_msg("%s: rc %d code %d, want code %d", c->name, rc,
+				 (int)err.code, c->code);
+		if (steps.undo || steps.nundo || steps.apply || steps.napply)
+			fail_msg("%s: steps were returned with an error", c->name);
+		assert_fragments(c->name, err.msg, c->frags);
+	}
+	plan_steps_release(&steps);
+	assert_null(steps.undo);
+	assert_null(steps.apply);
+	err_release(&err);
+	fixture_release(&f);
+}
+
+static const struct steps_case goto_cases[] = {
+	{ "forward to the first pending", FOUR_THREE_APPLIED, "0005_e", 0,
+	  { NULL }, { "0005_e", NULL }, { NULL } },
+	{ "forward to the last", FOUR_THREE_APPLIED, "0007_g", 0, { NULL },
+	  { "0005_e", "0006_f", "0007_g", NULL }, { NULL } },
+	{ "back by one", FOUR_THREE_APPLIED, "0003_c", 0, { "0004_d", NULL },
+	  { NULL }, { NULL } },
+	{ "back to the first", FOUR_THREE_APPLIED, "0001_a", 0,
+	  { "0004_d", "0003_c", "0002_b", NULL }, { NULL }, { NULL } },
+	{ "the last applied: nothing", FOUR_THREE_APPLIED, "0004_d", 0, { NULL },
+	  { NULL }, { NULL } },
+	{ "fresh database", { SQL("0001_a"), SQL("0002_b"), { NULL } },
+	  { { NULL } }, "0001_a", 0, { NULL }, { "0001_a", NULL }, { NULL } },
+	{ "back over a migration without undo (its row goes, as rollback)",
+	  { SQL("0001_a"), SQLNOUNDO("0002_b"), SQL("0003_c"), { NULL } },
+	  { ROW("0001_a"), ROW("0002_b"), ROW("0003_c"), { NULL } }, "0001_a", 0,
+	  { "0003_c", "0002_b", NULL }, { NULL }, { NULL } },
+	{ "unknown id", FOUR_THREE_APPLIED, "0009_x", FLUX_EXIT_USAGE, { NULL },
+	  { NULL }, { "cannot go to '0009_x': no such migration", NULL } },
+	{ "no id", FOUR_THREE_APPLIED, NULL, FLUX_EXIT_USAGE, { NULL }, { NULL },
+	  { "no such migration", NULL } },
+	{ "recorded only (missing file)",
+	  { SQL("0001_a"), { NULL } }, { ROW("0001_a"), ROW("0002_b"), { NULL } },
+	  "0002_b", FLUX_EXIT_USAGE, { NULL }, { NULL },
+	  { "'0002_b'", "not in the migration directory", NULL } },
+	{ "back over a missing one (invalid plan)",
+	  { SQL("0001_a"), { NULL } }, { ROW("0001_a"), ROW("0002_b"), { NULL } },
+	  "0001_a", FLUX_EXIT_CORRUPT, { NULL }, { NULL },
+	  { "'0002_b'", "missing", NULL } },
+	{ "inserted target (invalid plan)",
+	  { SQL("0001_a"), SQL("0002_b"), SQL("0003_c"), { NULL } },
+	  { ROW("0001_a"), ROW("0003_c"), { NULL } }, "0002_b", FLUX_EXIT_CORRUPT,
+	  { NULL }, { NULL }, { "inserted before the last applied", NULL } },
+	{ "back over an applied .py",
+	  { SQL("0001_a"), PY("0002_py"), SQL("0003_c"), { NULL } },
+	  { ROW("0001_a"), ROW("0002_py"), ROW("0003_c"), { NULL } }, "0001_a",
+	  FLUX_EXIT_DIRECTORY, { NULL }, { NULL },
+	  { "'migrations/0002_py.py'", "Python migration", NULL } },
+	{ "back to an applied .py",
+	  { SQL("0001_a"), PY("0002_py"), SQL("0003_c"), { NULL } },
+	  { ROW("0001_a"), ROW("0002_py"), ROW("0003_c"), { NULL } }, "0002_py", 0,
+	  { "0003_c", NULL }, { NULL }, { NULL } },
+	{ "forward over a pending .py",
+	  { SQL("0001_a"), PY("0002_py"), SQL("0003_c"), { NULL } },
+	  { ROW("0001_a"), { NULL } }, "0003_c", FLUX_EXIT_DIRECTORY, { NULL },
+	  { NULL }, { "'migrations/0002_py.py'", NULL } },
+	{ "ids compared by bytes: back from a to 009",
+	  { SQL("0010"), SQL("009"), SQL("B"), SQL("a"), { NULL } },
+	  { ROW("a"), ROW("0010"), ROW("B"), ROW("009"), { NULL } }, "009", 0,
+	  { "a", "B", NULL }, { NULL }, { NULL } },
+};
+
+static void test_goto(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < N(goto_cases); i++)
+		check_steps(&goto_cases[i], false);
+}
+
+static const struct steps_case redo_cases[] = {
+	{ "the last applied", FOUR_THREE_APPLIED, NULL, 0, { "0004_d", NULL },
+	  { "0004_d", NULL }, { NULL } },
+	{ "only one applied", { SQL("0001_a"), SQL("0002_b"), { NULL } },
+	  { ROW("0001_a"), { NULL } }, NULL, 0, { "0001_a", NULL },
+	  { "0001_a", NULL }, { NULL } },
+	{ "nothing applied: nothing to do", { SQL("0001_a"), { NULL } },
+	  { { NULL } }, NULL, 0, { NULL }, { NULL }, { NULL } },
+	{ "empty directory", { { NULL } }, { { NULL } }, NULL, 0, { NULL },
+	  { NULL }, { NULL } },
+	{ "unsorted rows: the greatest id",
+	  { SQL("0001_a"), SQL("0002_b"), SQL("0003_c"), { NULL } },
+	  { ROW("0002_b"), ROW("0001_a"), { NULL } }, NULL, 0, { "0002_b", NULL },
+	  { "0002_b", NULL }, { NULL } },
+	{ "last without undo",
+	  { SQL("0001_a"), SQLNOUNDO("0002_b"), { NULL } },
+	  { ROW("0001_a"), ROW("0002_b"), { NULL } }, NULL, FLUX_EXIT_USAGE,
+	  { NULL }, { NULL },
+	  { "cannot redo '0002_b'", "no undo migration '0002_b.undo.sql'", NULL } },
+	{ "an older one without undo does not matter",
+	  { SQLNOUNDO("0001_a"), SQL("0002_b"), { NULL } },
+	  { ROW("0001_a"), ROW("0002_b"), { NULL } }, NULL, 0, { "0002_b", NULL },
+	  { "0002_b", NULL }, { NULL } },
+	{ "last is a .py",
+	  { SQL("0001_a"), PY("0002_py"), { NULL } },
+	  { ROW("0001_a"), ROW("0002_py"), { NULL } }, NULL, FLUX_EXIT_DIRECTORY,
+	  { NULL }, { NULL }, { "'migrations/0002_py.py'", "Python migration", NULL } },
+	{ "last is missing (invalid plan)",
+	  { SQL("0001_a"), { NULL } }, { ROW("0001_a"), ROW("0002_b"), { NULL } },
+	  NULL, FLUX_EXIT_CORRUPT, { NULL }, { NULL }, { "'0002_b'", "missing", NULL } },
+	{ "last is modified (invalid plan)",
+	  { SQL("0001_a"), SQL("0002_b"), { NULL } },
+	  { ROW("0001_a"), ROWH("0002_b", H2), { NULL } }, NULL, FLUX_EXIT_CORRUPT,
+	  { NULL }, { NULL }, { "'0002_b'", "modified", NULL } },
+};
+
+static void test_redo(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < N(redo_cases); i++)
+		check_steps(&redo_cases[i], true);
+}
+
+/* --- plan_check_target and plan_find ------------------------------------- */
+
+static void test_check_target(void **state)
+{
+	static const struct {
+		const char *id;
+		int code;
+		const char *frag;
+	} cases[] = {
+		{ "0001_a", 0, NULL },
+		{ "0002_py", 0, NULL },
+		{ "0009_x", FLUX_EXIT_USAGE,
+		  "unknown migration '0009_x': no migration with that ID in 'migrations'" },
+		{ "0001", FLUX_EXIT_USAGE, "unknown migration '0001'" },
+		{ "0001_a.sql", FLUX_EXIT_USAGE,
+		  "unknown migration '0001_a.sql': a migration ID is the file name without .sql or .py" },
+		{ "0001_a.undo.sql", FLUX_EXIT_USAGE, "without .sql" },
+		{ "0002_py.py", FLUX_EXIT_USAGE, "without .sql" },
+		{ "", FLUX_EXIT_USAGE, "empty migration ID" },
+		{ NULL, FLUX_EXIT_USAGE, "empty migration ID" },
+		{ "grants", FLUX_EXIT_USAGE,
+		  "'grants' is a post-apply repeatable migration" },
+		{ "setup", FLUX_EXIT_USAGE, "'setup' is a pre-apply repeatable migration" },
+	};
+	static const struct mspec migs[] = { SQL("0001_a"), PY("0002_py"), { NULL } };
+	static const struct rspec rows[] = { { NULL } };
+	char root[] = "migrations", pre_id[] = "setup", post_id[] = "grants";
+	struct mdir_migration pre = { 0 }, post = { 0 };
+	struct fixture f;
+	size_t i;
+
+	(void)state;
+	fixture_init(&f, migs, rows);
+	f.dir.root = root;
+	pre.id = pre_id;
+	post.id = post_id;
+	f.dir.pre = &pre;
+	f.dir.npre = 1;
+	f.dir.post = &post;
+	f.dir.npost = 1;
+	for (i = 0; i < N(cases); i++) {
+		struct flux_err err = FLUX_ERR_INIT;
+		int rc = plan_check_target(&f.dir, cases[i].id, &err);
+
+		if (cases[i].code == 0) {
+			if (rc != 0)
+				fail_msg("'%s': %s", cases[i].id, err.msg);
+		} else {
+			if (rc != -1 || (int)err.code != cases[i].code)
+				fail_msg("'%s': rc %d code %d", cases[i].id, rc, (int)err.code);
+			if (!strstr(err.msg, cases[i].frag))
+				fail_msg("'%s': message lacks '%s': %s", cases[i].id,
+					 cases[i].frag, err.msg);
+		}
+		err_release(&err);
+	}
+	f.dir.root = NULL;
+	f.dir.pre = f.dir.post = NULL;
+	f.dir.npre = f.dir.npost = 0;
+	fixture_release(&f);
+}
+
+static void test_find(void **state)
+{
+	static const struct mspec migs[] = { SQL("0001_a"), SQL("0002_b"), { NULL } };
+	static const struct rspec rows[] = { ROW("0001_a"), ROW("0003_c"), { NULL } };
+	struct fixture f;
+
+	(void)state;
+	fixture_init(&f, migs, rows);
+	assert_ptr_equal(plan_find(&f.plan, "0001_a"), &f.plan.entries[0]);
+	assert_ptr_equal(plan_find(&f.plan, "0002_b"), &f.plan.entries[1]);
+	assert_ptr_equal(plan_find(&f.plan, "0003_c"), &f.plan.entries[2]);
+	assert_null(plan_find(&f.plan, "0001"));
+	assert_null(plan_find(&f.plan, "0004_d"));
+	assert_null(plan_find(&f.plan, NULL));
+	fixture_release(&f);
+	plan_steps_release(NULL);
+}
+
 /* A .sql without undo is listed; the list points into the directory. */
 static void test_rollback_without_undo(void **state)
 {
@@ -705,6 +1027,11 @@ int main(void)
 		cmocka_unit_test(test_apply_list),
 		cmocka_unit_test(test_rollback_list),
 		cmocka_unit_test(test_rollback_without_undo),
+		cmocka_unit_test(test_apply_to_list),
+		cmocka_unit_test(test_goto),
+		cmocka_unit_test(test_redo),
+		cmocka_unit_test(test_check_target),
+		cmocka_unit_test(test_find),
 		cmocka_unit_test(test_entries_borrow),
 		cmocka_unit_test(test_null_inputs),
 		cmocka_unit_test(test_state_names),
