@@ -46,6 +46,7 @@ int cmd_wait(int argc, char **argv, struct flux_ctx *ctx);
 int cmd_new(int argc, char **argv, struct flux_ctx *ctx);
 int cmd_init(int argc, char **argv, struct flux_ctx *ctx);
 int cmd_config(int argc, char **argv, struct flux_ctx *ctx);
+int cmd_lint(int argc, char **argv, struct flux_ctx *ctx);
 
 /* Set ctx->err and return its code: the way commands fail. */
 __attribute__((format(printf, 3, 4)))

@@ -262,6 +262,7 @@ static void test_all_keys(void **state)
 		"FLUX_LOCK_TIMEOUT", "30s",
 		"FLUX_LOG_FORMAT", "json",
 		"FLUX_AUTO_APPROVE", "true",
+		"FLUX_LINT_IGNORE", "rename",
 		NULL,
 	};
 	struct flux_err err = FLUX_ERR_INIT;
