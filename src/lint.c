@@ -519,19 +519,24 @@ static void on_transaction(struct file *f, const struct stmt *s)
 
 	if (f->opt->no_transaction)
 		return;
-	if (kw(s, 0, "begin") || kw(s, 0, "end") || kw(s, 0, "commit") ||
-	    kw(s, 0, "abort")) {
-		what = s->t[0]->val;
+	if (kw(s, 0, "begin")) {
+		what = "BEGIN";
+	} else if (kw(s, 0, "end")) {
+		what = "END";
+	} else if (kw(s, 0, "commit")) {
+		what = "COMMIT";
+	} else if (kw(s, 0, "abort")) {
+		what = "ABORT";
 	} else if (kw(s, 0, "start") && kw(s, 1, "transaction")) {
-		what = "start transaction";
+		what = "START TRANSACTION";
 	} else if (kw(s, 0, "prepare") && kw(s, 1, "transaction")) {
-		what = "prepare transaction";
+		what = "PREPARE TRANSACTION";
 	} else if (kw(s, 0, "rollback")) {
 		if (kw(s, i, "work") || kw(s, i, "transaction"))
 			i++;
 		if (kw(s, i, "to"))
 			return; /* ROLLBACK TO SAVEPOINT stays inside the transaction */
-		what = "rollback";
+		what = "ROLLBACK";
 	}
 	if (!what)
 		return;
