@@ -372,7 +372,10 @@ static void on_create(struct file *f, const struct stmt *s)
 	while (kw(s, i, "global") || kw(s, i, "local") || kw(s, i, "temp") ||
 	       kw(s, i, "temporary") || kw(s, i, "unlogged"))
 		i++;
-	if (!kw(s, i, "table"))
+	/* A materialized view created here may be indexed at once, too. */
+	if (kw(s, i, "materialized") && kw(s, i + 1, "view"))
+		i++;
+	else if (!kw(s, i, "table"))
 		return;
 	i++;
 	if (kw(s, i, "if") && kw(s, i + 1, "not") && kw(s, i + 2, "exists"))

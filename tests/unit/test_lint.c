@@ -341,6 +341,10 @@ static const struct lint_case cases[] = {
 	  "create temporary table if not exists s.t (a int);\ncreate unlogged table u (a int);\n"
 	  "create index on s.t (a);\ncreate index on u (a);", 0, false, false, false, "",
 	  NULL },
+	{ "a materialized view created in the file may be indexed",
+	  "create materialized view if not exists mv as select 1 as a;\n"
+	  "create unique index on mv (a);\ncreate index on mv2 (a);", 0, false, false, false,
+	  "index-not-concurrent:3:1", NULL },
 	{ "UNIQUE NULLS NOT DISTINCT still builds an index",
 	  LT "alter table t add constraint c unique nulls not distinct (a);", 0, false,
 	  false, false, "unique-builds-index:2:15", NULL },
