@@ -926,8 +926,9 @@ static void on_alter(struct file *f, const struct stmt *s)
 /* --- suppression comments ---------------------------------------------------- */
 
 /*
- * The mask of a `-- flux:lint-ignore a,b` comment, 0 when it is none.
- * Unknown rule IDs become notes.
+ * The mask of a `-- flux:lint-ignore a, b [reason]` comment, 0 when it is
+ * none. The list ends at the first word not joined to it by a comma, so a
+ * reason may follow. Unknown rule IDs become notes.
  */
 static unsigned directive_mask(const struct sqltok *c, struct lint_result *out)
 {
@@ -962,6 +963,10 @@ static unsigned directive_mask(const struct sqltok *c, struct lint_result *out)
 		else
 			note(out, "unknown rule '%.*s' in flux:lint-ignore at line %d (ignored)",
 			     (int)(p - start), start, c->line);
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p != ',')
+			break; /* the rest is a reason */
 	}
 	return mask;
 }

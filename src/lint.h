@@ -10,7 +10,7 @@
  * means one not created (CREATE TABLE, or renamed to) earlier in the same
  * text. Function bodies and DO blocks are strings: their SQL is not read.
  *
- * Suppression: a `-- flux:lint-ignore RULE[,RULE]` comment on the line
+ * Suppression: a `-- flux:lint-ignore RULE[,RULE] [reason]` comment on the line
  * right before a statement covers that statement; one among the file's
  * first comment lines (before any statement, and not right before the
  * first) covers the whole file; lint_options.ignore covers every file.
