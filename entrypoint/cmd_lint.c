@@ -162,6 +162,29 @@ cleanup:
 	return rc;
 }
 
+/*
+ * Does libpq options text (PGOPTIONS, or a URL whose options= may be
+ * percent-encoded) set a non-zero lock_timeout? "-c lock_timeout=5s",
+ * "options=-c%20lock_timeout%3D5s".
+ */
+static bool sets_lock_timeout(const char *s)
+{
+	const char *p = s;
+
+	while (p && (p = strstr(p, "lock_timeout"))) {
+		p += strlen("lock_timeout");
+		if (*p == '=')
+			p++;
+		else if (p[0] == '%' && p[1] == '3' && (p[2] == 'D' || p[2] == 'd'))
+			p += 3;
+		else
+			continue;
+		if (*p >= '1' && *p <= '9')
+			return true;
+	}
+	return false;
+}
+
 int cmd_lint(int argc, char **argv, struct flux_ctx *ctx)
 {
 	struct lint_run run;
@@ -203,11 +226,13 @@ int cmd_lint(int argc, char **argv, struct flux_ctx *ctx)
 		return front_fail(ctx, FLUX_EXIT_CONFIG, "invalid lint_ignore rule '%.*s'",
 				  (int)bad_len, bad);
 	/*
-	 * missing-lock-timeout is for runs without a DDL lock timeout; when
-	 * ddl_lock_timeout (FLUX_DDL_LOCK_TIMEOUT) exists, set
-	 * run.base.ddl_lock_timeout from it here.
+	 * missing-lock-timeout is for runs without a lock timeout of their
+	 * own: a lock_timeout in PGOPTIONS or in the URL's options (the way the
+	 * README gives) is one. When ddl_lock_timeout (FLUX_DDL_LOCK_TIMEOUT)
+	 * exists, it sets run.base.ddl_lock_timeout here too.
 	 */
-	run.base.ddl_lock_timeout = false;
+	run.base.ddl_lock_timeout = sets_lock_timeout(getenv("PGOPTIONS")) ||
+				    sets_lock_timeout(ctx->cfg.database_url);
 
 	if (!npaths) {
 		if (lint_dir(ctx, &run, ctx->cfg.migration_directory))

@@ -254,3 +254,17 @@ alter table users drop column a;"
 	assert_match "$output" "lint +check migrations" "flux --help"
 	assert_match "$output" "10 +lint found a finding of severity error" "flux --help"
 }
+
+@test "lint: a lock_timeout in PGOPTIONS or the URL's options turns missing-lock-timeout off" {
+	write_migration 20240101_001_a "alter table users add column bio text;"
+	run --separate-stderr flux lint
+	assert_contains "$output" "missing-lock-timeout" "stdout"
+	run --separate-stderr env PGOPTIONS="-c lock_timeout=5s" "$FLUX_BIN" lint
+	assert_status 0
+	assert_eq "$output" "" "stdout"
+	run --separate-stderr env PGOPTIONS="-c lock_timeout=0" "$FLUX_BIN" lint
+	assert_contains "$output" "missing-lock-timeout" "stdout (a zero timeout is none)"
+	run --separate-stderr env DATABASE_URL="${DATABASE_URL}?options=-c%20lock_timeout%3D2s" "$FLUX_BIN" lint
+	assert_status 0
+	assert_eq "$output" "" "stdout"
+}
