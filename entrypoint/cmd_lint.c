@@ -30,6 +30,19 @@ static void add_json_string(struct sb *out, const char *s)
 	sb_addch(out, '"');
 }
 
+/* A message on one line: a quoted name may hold a newline or a tab. */
+static void add_one_line(struct sb *out, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == 0x7f)
+			sb_addf(out, "\\x%02x", c);
+		else
+			sb_addch(out, c);
+	}
+}
+
 static void print_findings(const char *path, const struct lint_result *r, bool json)
 {
 	struct sb out = SB_INIT;
@@ -50,8 +63,9 @@ static void print_findings(const char *path, const struct lint_result *r, bool j
 			add_json_string(&out, rule->hint);
 			sb_adds(&out, "}\n");
 		} else {
-			sb_addf(&out, "%s:%d:%d: %s: %s\n    hint: %s\n", path, fi->line,
-				fi->col, rule->id, fi->message, rule->hint);
+			sb_addf(&out, "%s:%d:%d: %s: ", path, fi->line, fi->col, rule->id);
+			add_one_line(&out, fi->message);
+			sb_addf(&out, "\n    hint: %s\n", rule->hint);
 		}
 	}
 	fwrite(out.buf, 1, out.len, stdout);

@@ -120,6 +120,12 @@ drop table t;"
 	json_check >/dev/null || { show_run; false; }
 	assert_contains "$output" '"file":"q \"x\".sql"' "stdout"
 	assert_contains "$output" "DROP COLUMN 'c\\\"ol' of existing table 'we\\\"ird\\\\\\\\tâble'" "stdout"
+	# In text, a name holding a newline does not break the line.
+	printf 'alter table t drop column "a\nb";\n' >nl.sql
+	run --separate-stderr flux lint nl.sql
+	assert_status 0
+	assert_contains "$output" "nl.sql:1:15: drop-column-or-table: DROP COLUMN 'a\\x0ab' of existing table 't'" "stdout"
+	[ "$(printf '%s\n' "$output" | wc -l)" -eq 4 ] || { show_run; false; }
 }
 
 @test "lint PATH...: only those files; a directory is read as a migration directory" {
