@@ -50,6 +50,7 @@ int cmd_init(int argc, char **argv, struct flux_ctx *ctx);
 int cmd_config(int argc, char **argv, struct flux_ctx *ctx);
 int cmd_goto(int argc, char **argv, struct flux_ctx *ctx);
 int cmd_redo(int argc, char **argv, struct flux_ctx *ctx);
+int cmd_lint(int argc, char **argv, struct flux_ctx *ctx);
 
 /* Set ctx->err and return its code: the way commands fail. */
 __attribute__((format(printf, 3, 4)))

@@ -62,6 +62,21 @@ static const struct cmd commands[] = {
 	  "write flux.toml (read by flux and flux-migrations)", NULL },
 	{ "config", cmd_config, NEED_CONFIG, "config",
 	  "print the effective settings and where each came from", NULL },
+	{ "lint", cmd_lint, NEED_CONFIG, "lint [--format text|json] [PATH...]",
+	  "check migrations for dangerous DDL, without a database",
+	  "  --format F  text (default): file:line:col: RULE: message, then a hint;\n"
+	  "              json: one object per line\n"
+	  "  PATH        files to check (default: every up, undo and repeatable\n"
+	  "              migration of the migration directory)\n"
+	  "\n"
+	  "Rules (error unless marked): index-not-concurrent, concurrently-in-transaction,\n"
+	  "constraint-not-valid, set-not-null, column-type-change,\n"
+	  "add-column-volatile-default, add-column-required, unique-builds-index,\n"
+	  "table-rewrite, transaction-control, rename (warning),\n"
+	  "drop-column-or-table (warning), missing-lock-timeout (warning).\n"
+	  "Suppress with `-- flux:lint-ignore RULE[,RULE]` on the line before a\n"
+	  "statement or among the file's first comment lines, or with lint_ignore /\n"
+	  "FLUX_LINT_IGNORE. Exit 10 when a finding is an error.\n" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -77,6 +92,7 @@ static const char exit_codes_help[] =
 	"  7  database refused us: authentication, missing database, permission\n"
 	"  8  lock timeout: another migrator held the lock past FLUX_LOCK_TIMEOUT\n"
 	"  9  status --exit-code found pending migrations\n"
+	"  10 lint found a finding of severity error\n"
 	"  130, 143  interrupted by SIGINT / SIGTERM\n";
 
 static void print_help(FILE *out)

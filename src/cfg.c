@@ -9,6 +9,7 @@
 
 #include <ini.h>
 
+#include "lint.h"
 #include "url.h"
 #include "xalloc.h"
 
@@ -52,6 +53,9 @@ const struct cfg_setting cfg_settings[CFG_NKEYS] = {
 		"FLUX_AUTO_APPROVE", "--auto-approve", false, "true, false" },
 	[CFG_TERMINATION_LOG] = { CFG_TERMINATION_LOG, "termination_log", NULL,
 		NULL, "FLUX_TERMINATION_LOG", NULL, false, "a file path" },
+	[CFG_LINT_IGNORE] = { CFG_LINT_IGNORE, "lint_ignore", "flux", "lint_ignore",
+		"FLUX_LINT_IGNORE", NULL, false,
+		"comma-separated rule IDs of 'flux lint --help'" },
 };
 
 /* Longest value quoted back in a message: a secrets file may be 64 KiB. */
@@ -85,6 +89,7 @@ void cfg_init(struct flux_config *cfg)
 	cfg->lock_timeout_ms = 0;
 	cfg->log_format = LOG_TEXT;
 	cfg->auto_approve = false;
+	cfg->lint_ignore = xstrdup("");
 	cfg->config_path = NULL;
 	for (i = 0; i < CFG_NKEYS; i++)
 		set_origin(cfg, (enum cfg_key)i, CFG_SRC_DEFAULT, "default");
@@ -103,6 +108,7 @@ void cfg_release(struct flux_config *cfg)
 	free(cfg->database_url);
 	free(cfg->termination_log);
 	free(cfg->config_path);
+	free(cfg->lint_ignore);
 	for (i = 0; i < CFG_NKEYS; i++)
 		free(cfg->where[i]);
 	memset(cfg, 0, sizeof(*cfg));
@@ -285,6 +291,36 @@ static int bad_value(enum cfg_key key, const char *value, enum cfg_source source
 	return -1;
 }
 
+/* lint_ignore: every ID must name a rule; stored as "a,b" in rule order. */
+static int set_lint_ignore(struct flux_config *cfg, const char *value,
+			   enum cfg_source source, const char *where,
+			   struct flux_err *err)
+{
+	struct sb ids = SB_INIT, msg = SB_INIT;
+	const char *bad;
+	size_t bad_len;
+	unsigned mask;
+	int i;
+
+	if (lint_parse_rule_list(value, &mask, &bad, &bad_len) < 0) {
+		sb_adds(&msg, "invalid lint_ignore ");
+		add_quoted_value(&msg, value);
+		sb_addf(&msg, " in %s: unknown rule '%.*s': expected %s", where,
+			bad_len > QUOTE_MAX ? QUOTE_MAX : (int)bad_len, bad,
+			cfg_settings[CFG_LINT_IGNORE].accepted);
+		err_set(err, source == CFG_SRC_FLAG ? FLUX_EXIT_USAGE : FLUX_EXIT_CONFIG,
+			"%s", msg.buf);
+		sb_release(&msg);
+		return -1;
+	}
+	for (i = 0; i < LINT_NRULES; i++)
+		if (mask & (1u << i))
+			sb_addf(&ids, "%s%s", ids.len ? "," : "", lint_rules[i].id);
+	free(cfg->lint_ignore);
+	cfg->lint_ignore = sb_detach(&ids, NULL);
+	return 0;
+}
+
 int cfg_set(struct flux_config *cfg, enum cfg_key key, const char *value,
 	    enum cfg_source source, const char *where, struct flux_err *err)
 {
@@ -382,6 +418,10 @@ int cfg_set(struct flux_config *cfg, enum cfg_key key, const char *value,
 			return bad_value(key, value, source, where, err);
 		free(cfg->termination_log);
 		cfg->termination_log = xstrdup(value);
+		break;
+	case CFG_LINT_IGNORE:
+		if (set_lint_ignore(cfg, value, source, where, err) < 0)
+			return -1;
 		break;
 	case CFG_NKEYS:
 		break;
@@ -748,6 +788,9 @@ void cfg_format_value(const struct flux_config *cfg, enum cfg_key key, struct sb
 	case CFG_TERMINATION_LOG:
 		sb_adds(out, cfg->termination_log ? cfg->termination_log
 			     : "(not set: /dev/termination-log when it exists and is writable)");
+		break;
+	case CFG_LINT_IGNORE:
+		sb_adds(out, *cfg->lint_ignore ? cfg->lint_ignore : "(none)");
 		break;
 	case CFG_NKEYS:
 		break;

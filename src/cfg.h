@@ -9,7 +9,7 @@
  * FLUX_*_FILE secrets is the front's job (entrypoint/env.c); this module
  * reads the config file with inih.
  * struct flux_config owns all its strings; cfg_release() frees them.
- * May depend on err, log, sb, xalloc, url, inih and libc.
+ * May depend on err, lint (its rule IDs), log, sb, xalloc, url, inih and libc.
  */
 #ifndef FLUX_CFG_H
 #define FLUX_CFG_H
@@ -35,6 +35,7 @@ enum cfg_key {
 	CFG_LOG_FORMAT,
 	CFG_AUTO_APPROVE,
 	CFG_TERMINATION_LOG,
+	CFG_LINT_IGNORE,
 	CFG_NKEYS
 };
 
@@ -67,6 +68,7 @@ struct flux_config {
 	enum log_format log_format;
 	bool auto_approve;
 	char *termination_log; /* NULL: /dev/termination-log if writable */
+	char *lint_ignore; /* rule IDs "a,b", checked; "" for none */
 
 	char *config_path; /* the config file read, or NULL */
 	enum cfg_source source[CFG_NKEYS];

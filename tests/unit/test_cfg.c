@@ -164,6 +164,7 @@ static void test_defaults(void **state)
 		[CFG_AUTO_APPROVE] = "false",
 		[CFG_TERMINATION_LOG] =
 			"(not set: /dev/termination-log when it exists and is writable)",
+		[CFG_LINT_IGNORE] = "(none)",
 	};
 	struct flux_config cfg;
 	int i;
@@ -232,6 +233,9 @@ static void test_set_good(void **state)
 		{ CFG_LOG_FORMAT, "TEXT", "text" },
 		{ CFG_AUTO_APPROVE, "true", "true" },
 		{ CFG_AUTO_APPROVE, "False", "false" },
+		{ CFG_LINT_IGNORE, "rename", "rename" },
+		{ CFG_LINT_IGNORE, " drop-column-or-table , rename,", "rename,drop-column-or-table" },
+		{ CFG_LINT_IGNORE, "", "(none)" },
 	};
 	struct flux_config cfg;
 	size_t i;
@@ -367,6 +371,14 @@ static void test_set_bad(void **state)
 		  "unterminated quoted string in connection info string" },
 		{ CFG_DATABASE_URL, "", CFG_SRC_FLAG, "--database-url", FLUX_EXIT_CONFIG,
 		  "invalid database URL '' in --database-url: expected a libpq URI or key=value string" },
+		/* lint rule IDs are exact: an unknown one is named */
+		{ CFG_LINT_IGNORE, "rename,Rename", CFG_SRC_ENV, "FLUX_LINT_IGNORE", FLUX_EXIT_CONFIG,
+		  "invalid lint_ignore 'rename,Rename' in FLUX_LINT_IGNORE: unknown rule 'Rename': "
+		  "expected comma-separated rule IDs of 'flux lint --help'" },
+		{ CFG_LINT_IGNORE, "rename drop-column-or-table", CFG_SRC_FILE, "flux.ini:2",
+		  FLUX_EXIT_CONFIG,
+		  "invalid lint_ignore 'rename drop-column-or-table' in flux.ini:2: unknown rule "
+		  "'rename drop-column-or-table': expected comma-separated rule IDs of 'flux lint --help'" },
 	};
 	struct flux_config cfg;
 	size_t i;

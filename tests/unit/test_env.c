@@ -263,6 +263,7 @@ static void test_all_keys(void **state)
 		"FLUX_LOG_FORMAT", "json",
 		"FLUX_AUTO_APPROVE", "true",
 		"FLUX_TERMINATION_LOG", "/tmp/t.log",
+		"FLUX_LINT_IGNORE", "rename",
 		NULL,
 	};
 	struct flux_err err = FLUX_ERR_INIT;

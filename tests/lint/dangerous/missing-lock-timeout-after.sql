@@ -1,0 +1,2 @@
+drop table sessions;
+set local lock_timeout = '5s';

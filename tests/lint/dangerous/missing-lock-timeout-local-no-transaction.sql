@@ -1,0 +1,3 @@
+-- flux:no-transaction
+set local lock_timeout = '5s';
+alter table users add column bio text;

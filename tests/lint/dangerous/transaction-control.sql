@@ -1,0 +1,6 @@
+begin;
+create table t (id int);
+commit;
+start transaction;
+rollback;
+end;

@@ -1,0 +1,14 @@
+create table invoices (id bigint, customer_id bigint, total numeric);
+create index invoices_customer_idx on invoices (customer_id);
+alter table invoices add constraint invoices_customer_fk foreign key (customer_id) references customers (id);
+alter table invoices add constraint invoices_total_check check (total >= 0);
+alter table invoices alter column total set not null;
+alter table invoices alter column total type numeric(12, 2);
+alter table invoices add column id2 bigserial;
+alter table invoices add column tenant bigint not null;
+alter table invoices add primary key (id);
+alter table invoices add unique (customer_id);
+alter table invoices drop column id2;
+alter table public.invoices add column note text default gen_random_uuid()::text;
+alter table "invoices" rename column note to remark;
+drop table invoices;

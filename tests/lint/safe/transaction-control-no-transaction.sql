@@ -1,0 +1,4 @@
+-- flux:no-transaction
+begin;
+create table t (id int);
+commit;
