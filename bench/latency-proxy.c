@@ -374,6 +374,10 @@ int main(int argc, char **argv)
 					pfd[n].events |= POLLOUT;
 				else if (out->head && out->head->due_ns < next)
 					next = out->head->due_ns;
+				/* Nothing to wait for on it: a hang-up after both ends
+				 * shut down must not wake the loop until it closes. */
+				if (!pfd[n].events)
+					pfd[n].fd = -1;
 				owner[n] = c;
 				side[n++] = s;
 			}

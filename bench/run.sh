@@ -501,7 +501,7 @@ rtrips() {
 		'BEGIN { printf "%.0f", (p - d) * 1000 / rt }'
 }
 ratio "flux apply through the proxy / direct" flux_apply_proxy flux_apply 1.3
-echo "  the proxy added $(rtrips flux_apply) round trips to flux apply of $N, $(rtrips floor_one) to the one-string floor, $(rtrips flux_noop) to the no-op"
+echo "  the proxy added about $(rtrips flux_apply) round trips to flux apply of $N, $(rtrips floor_one) to the one-string floor, $(rtrips flux_noop) to the no-op"
 ratio "flux apply / floor in one query string (direct)" flux_apply floor_one 1.05
 ratio "flux apply / floor in one query string (through the proxy)" flux_apply_proxy floor_one_proxy
 noop=$(stats flux_noop)
