@@ -11,37 +11,59 @@
 #                  `psql -f` over one connection, one transaction per migration
 #   floor, flush   the same with flux's durability scheme: asynchronous
 #                  commits and one synchronous commit at the end
+#   floor, one string  the same statements with the same durability sent as
+#                  ONE query string (psql's `\;`): one round trip in all
 #   flux no-op     build/flux apply with every migration applied already
 #   flux status    build/flux status of the fully applied database
 #   flux version   build/flux --version
 #   peers          golang-migrate's `migrate` and `dbmate`, when found in
 #                  build/bench/bin or on PATH (bench/peers.sh installs them),
 #                  applying the same migrations in their own formats
-# and prints a table (median, min and max wall time; median max RSS) with
-# the ratio flux apply / floor. It prints figures only: nothing passes or
+# The flux apply, the one-string floor and the no-op run again through
+# bench/latency-proxy (build/bench/latency-proxy, which this script starts
+# on 127.0.0.1 in front of its cluster): BENCH_DELAY_US (1000) added each
+# way, a database 2 ms of round trip away. With BENCH_BASE, a second flux
+# binary (the baseline, e.g. the last release) runs the apply, the apply
+# through the proxy and the no-op in the same rounds.
+# It prints a table (median, min and max wall time; median max RSS) and the
+# ratios the targets name. It prints figures only: nothing passes or
 # fails on speed. The exit status is non-zero only when the benchmark could
 # not run (no cluster, a command failed).
 #
 # Knobs (environment):
 #   BENCH_N      number of migrations (default 1000)
-#   BENCH_RUNS   timed runs per case, at least 1 (default 5)
+#   BENCH_RUNS   timed runs per case, at least 1 (default 5; 1 with BENCH_QUICK=1)
+#   BENCH_QUICK  1: one run per case and no peers, unless set otherwise
+#   BENCH_DELAY_US  delay the proxy adds each way, microseconds (default 1000)
+#   BENCH_PROXY  the proxy binary (default build/bench/latency-proxy)
+#   BENCH_BASE   a second flux binary to time as the baseline (default none)
 #   BENCH_FLUX   the binary to measure (default build/flux; copied first, so
 #                a rebuild during the run does not mix two binaries)
 #   BENCH_PEERS  0 leaves the peer tools out even when they are found
+#                (default 1; 0 with BENCH_QUICK=1)
 #   TMPDIR       where the migrations and the cluster live (default /tmp)
 #
-# Only 127.0.0.1 is ever contacted. The cluster and the temporary files are
-# deleted on exit, also on Ctrl-C.
+# Only 127.0.0.1 is ever contacted. The cluster, the proxy and the temporary
+# files are gone on exit, also on Ctrl-C.
 set -u
 export LC_ALL=C
 
 cd "$(dirname "$0")/.." || exit 2
 ROOT=$(pwd)
 
+QUICK=${BENCH_QUICK:-0}
 N=${BENCH_N:-1000}
-RUNS=${BENCH_RUNS:-5}
+if [ "$QUICK" = 1 ]; then
+	RUNS=${BENCH_RUNS:-1}
+	PEERS=${BENCH_PEERS:-0}
+else
+	RUNS=${BENCH_RUNS:-5}
+	PEERS=${BENCH_PEERS:-1}
+fi
 FLUX_SRC=${BENCH_FLUX:-build/flux}
-PEERS=${BENCH_PEERS:-1}
+BASE_SRC=${BENCH_BASE:-}
+DELAY_US=${BENCH_DELAY_US:-1000}
+PROXY_BIN=${BENCH_PROXY:-build/bench/latency-proxy}
 TIME=/usr/bin/time
 
 die() {
@@ -51,7 +73,10 @@ die() {
 
 case $N in '' | *[!0-9]* | 0) die "BENCH_N must be a positive integer, not '$N'" ;; esac
 case $RUNS in '' | *[!0-9]* | 0) die "BENCH_RUNS must be a positive integer, not '$RUNS'" ;; esac
+case $DELAY_US in '' | *[!0-9]*) die "BENCH_DELAY_US must be a number of microseconds, not '$DELAY_US'" ;; esac
 [ -x "$FLUX_SRC" ] || die "$FLUX_SRC not found (run make all)"
+[ -z "$BASE_SRC" ] || [ -x "$BASE_SRC" ] || die "BENCH_BASE: $BASE_SRC not found"
+[ -x "$PROXY_BIN" ] || die "$PROXY_BIN not found (run make build/bench/latency-proxy)"
 "$TIME" -f %M true >/dev/null 2>&1 || die "$TIME is not GNU time (run make deps)"
 command -v psql >/dev/null || die "psql not found (run make deps)"
 
@@ -76,8 +101,14 @@ PG_PASSWORD=$PGC_PASSWORD
 WORK=
 PG_DIR=
 PG_PORT=
+PROXY_PID=
+PROXY_PORT=
 
 cleanup() {
+	if [ -n "$PROXY_PID" ]; then
+		kill "$PROXY_PID" 2>/dev/null
+		wait "$PROXY_PID" 2>/dev/null
+	fi
 	pgc_stop
 	[ -n "$WORK" ] && rm -rf "$WORK"
 }
@@ -92,6 +123,26 @@ pg_start() {
 }
 
 url() { printf 'postgresql://%s:%s@127.0.0.1:%s/%s' "$PG_USER" "$PG_PASSWORD" "$PG_PORT" "$1"; }
+# The same database through the delaying proxy.
+purl() { printf 'postgresql://%s:%s@127.0.0.1:%s/%s' "$PG_USER" "$PG_PASSWORD" "$PROXY_PORT" "$1"; }
+
+# proxy_start: bench/latency-proxy on 127.0.0.1 in front of the cluster,
+# DELAY_US each way; it picks its own port and writes it to a file. It
+# stops by itself after an hour, or when this script dies; cleanup() kills
+# it by PID.
+proxy_start() {
+	local i
+	"$PROXY" -t "$PG_PORT" -d "$DELAY_US" -p "$WORK/proxy.port" -m 3600 -r -v \
+		2>"$WORK/log/proxy.log" &
+	PROXY_PID=$!
+	for ((i = 0; i < 100; i++)); do
+		[ -s "$WORK/proxy.port" ] && break
+		kill -0 "$PROXY_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	[ -s "$WORK/proxy.port" ] || die "the latency proxy did not start: $(tail -n 3 "$WORK/log/proxy.log")"
+	PROXY_PORT=$(cat "$WORK/proxy.port")
+}
 
 db_create() {
 	PGPASSWORD=$PG_PASSWORD "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" "$1" ||
@@ -135,6 +186,13 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/flux-bench.XXXXXX") || die "mktemp failed"
 mkdir -p "$WORK/migrations" "$WORK/migrate" "$WORK/dbmate" "$WORK/res" "$WORK/log" "$WORK/run"
 cp "$FLUX_SRC" "$WORK/flux" || die "cannot copy $FLUX_SRC"
 FLUX=$WORK/flux
+cp "$PROXY_BIN" "$WORK/latency-proxy" || die "cannot copy $PROXY_BIN"
+PROXY=$WORK/latency-proxy
+BASE=
+if [ -n "$BASE_SRC" ]; then
+	cp "$BASE_SRC" "$WORK/flux-base" || die "cannot copy $BASE_SRC"
+	BASE=$WORK/flux-base
+fi
 
 width=${#N}
 [ "$width" -lt 4 ] && width=4
@@ -175,6 +233,14 @@ EOF
 	echo "reset synchronous_commit;"
 	echo "select pg_logical_emit_message(true, 'flux', 'batch done');"
 } >"$WORK/floor-flush.sql"
+
+# The same statements as ONE query string: psql sends everything up to an
+# unescaped `;` as one query, and `\;` ends a statement without sending it.
+# The server runs the string's transactions one after the other (each
+# `begin` ... `commit` its own); the `set` and the history table run in the
+# first migration's transaction; the final `reset` and flush in one implicit
+# transaction at the end. One round trip, one wait for the disk.
+sed -e 's/;$/ \\;/' -e '$s/ \\;$/;/' "$WORK/floor-flush.sql" >"$WORK/floor-one.sql"
 
 # --- peers ---------------------------------------------------------------------
 
@@ -218,6 +284,25 @@ load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 # flux runs in an empty directory: no flux.ini or flux.toml is read.
 cd "$WORK/run" || die "cannot enter $WORK/run"
 pg_start || die "could not start the PostgreSQL cluster"
+proxy_start
+
+# What the proxy adds to a round trip, measured: 200 `select 1` sent one
+# by one by psql, through the proxy and direct (best of 3 each).
+for ((i = 0; i < 200; i++)); do echo 'select 1;'; done >"$WORK/ping.sql"
+ping_ms() {
+	local best= t0 t1 k us
+	for ((k = 0; k < 3; k++)); do
+		t0=$EPOCHREALTIME
+		psql -X -q -o /dev/null -v ON_ERROR_STOP=1 -d "$1" -f "$WORK/ping.sql" ||
+			die "psql through ${1##*@} failed"
+		t1=$EPOCHREALTIME
+		us=$((10#${t1/./} - 10#${t0/./}))
+		if [ -z "$best" ] || [ "$us" -lt "$best" ]; then best=$us; fi
+	done
+	echo "$best"
+}
+ping_direct=$(ping_ms "$(url postgres)")
+ping_proxy=$(ping_ms "$(purl postgres)")
 
 # A reference database, applied once untimed (this also warms the caches):
 # the no-op and status cases read it.
@@ -254,6 +339,48 @@ for ((r = 1; r <= RUNS; r++)); do
 	timed floor_flush psql -X -q -o /dev/null -v ON_ERROR_STOP=1 -d "$(url "bench_floorf_$r")" \
 		-f "$WORK/floor-flush.sql"
 	db_drop "bench_floorf_$r"
+
+	db_create "bench_floor1_$r"
+	timed floor_one psql -X -q -o /dev/null -v ON_ERROR_STOP=1 -d "$(url "bench_floor1_$r")" \
+		-f "$WORK/floor-one.sql"
+	if [ "$r" = 1 ]; then
+		"$FLUX" --database-url "$(url bench_floor1_1)" \
+			--migration-directory "$WORK/migrations" validate 2>"$WORK/log/floor1-check.log" ||
+			die "flux validate rejects the one-string floor's database: $(tail -n 5 "$WORK/log/floor1-check.log")"
+		# One query string: every transaction in it starts at the time the
+		# server received it, so every history row has the same applied_at.
+		[ "$(db_query bench_floor1_1 'select count(*) || $$ $$ || count(distinct applied_at) from public._flux_migrations')" = "$N 1" ] ||
+			die "the one-string floor did not record $N migrations in one query"
+	fi
+	db_drop "bench_floor1_$r"
+	db_create "bench_floor1p_$r"
+	timed floor_one_proxy psql -X -q -o /dev/null -v ON_ERROR_STOP=1 \
+		-d "$(purl "bench_floor1p_$r")" -f "$WORK/floor-one.sql"
+	db_drop "bench_floor1p_$r"
+
+	db_create "bench_applyp_$r"
+	timed flux_apply_proxy "$FLUX" --database-url "$(purl "bench_applyp_$r")" \
+		--migration-directory "$WORK/migrations" apply
+	[ "$r" = 1 ] && { [ "$(db_query bench_applyp_1 'select count(*) from public._flux_migrations')" = "$N" ] ||
+		die "flux apply through the proxy did not record $N migrations"; }
+	db_drop "bench_applyp_$r"
+	timed flux_noop_proxy "$FLUX" --database-url "$(purl bench_ref)" \
+		--migration-directory "$WORK/migrations" apply
+
+	if [ -n "$BASE" ]; then
+		db_create "bench_base_$r"
+		timed base_apply "$BASE" --database-url "$(url "bench_base_$r")" \
+			--migration-directory "$WORK/migrations" apply
+		db_drop "bench_base_$r"
+		db_create "bench_basep_$r"
+		timed base_apply_proxy "$BASE" --database-url "$(purl "bench_basep_$r")" \
+			--migration-directory "$WORK/migrations" apply
+		db_drop "bench_basep_$r"
+		timed base_noop "$BASE" --database-url "$(url bench_ref)" \
+			--migration-directory "$WORK/migrations" apply
+		timed base_noop_proxy "$BASE" --database-url "$(purl bench_ref)" \
+			--migration-directory "$WORK/migrations" apply
+	fi
 
 	timed flux_noop "$FLUX" --database-url "$(url bench_ref)" \
 		--migration-directory "$WORK/migrations" apply
@@ -320,6 +447,12 @@ echo "load:       $load_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at 
 echo "postgres:   $pg_version ($pg_settings; data on ${fs:-?})"
 echo "client:     $(psql --version)"
 echo "flux:       $FLUX_SRC, $("$FLUX" --version 2>&1), $size bytes"
+[ -n "$BASE" ] && echo "baseline:   $BASE_SRC, $("$BASE" --version 2>&1), $(stat -c %s "$BASE") bytes"
+# The proxy's own account of how late it passed data on (its last line).
+proxy_late=$(tail -n 1 "$WORK/log/proxy.log" | sed 's/^latency-proxy: //')
+echo "proxy:      bench/latency-proxy on 127.0.0.1, $DELAY_US us each way; 200 x \`select 1\` by psql:" \
+	"$(awk -v p="$ping_proxy" -v d="$ping_direct" 'BEGIN { printf "%.3f ms per round trip more than direct (best of 3)", (p - d) / 200 / 1000 }')"
+echo "            ${proxy_late:-no report}"
 # bench/peers.sh leaves NAME.version beside what it installed: go install
 # builds report their own version as "dev".
 peer_version() {
@@ -332,6 +465,7 @@ printf '%-34s %12s %10s %10s %14s\n' "case" "median ms" "min ms" "max ms" "max-R
 row "(a) flux apply (empty db)" flux_apply
 row "(b) floor: psql, 1 tx/migration" floor
 row "(b') floor, one flush at the end" floor_flush
+row "(f) floor: one string, one flush" floor_one
 row "(c) flux apply, no-op" flux_noop
 row "(d) flux status" flux_status
 row "(e) flux --version" flux_version
@@ -339,11 +473,44 @@ row "golang-migrate up (empty db)" migrate_apply
 row "golang-migrate up, no-op" migrate_noop
 row "dbmate migrate (empty db)" dbmate_apply
 row "dbmate migrate, no-op" dbmate_noop
+echo "through the proxy (+$DELAY_US us each way):"
+row "(a) flux apply (empty db)" flux_apply_proxy
+row "(f) floor: one string, one flush" floor_one_proxy
+row "(c) flux apply, no-op" flux_noop_proxy
+if [ -n "$BASE" ]; then
+	echo "baseline ($BASE_SRC):"
+	row "(a) flux apply (empty db)" base_apply
+	row "(a) flux apply, through the proxy" base_apply_proxy
+	row "(c) flux apply, no-op" base_noop
+	row "(c) flux apply, no-op, proxy" base_noop_proxy
+fi
 echo
 awk -v a="$(median_ms flux_apply)" -v b="$(median_ms floor)" \
 	'BEGIN { printf "flux apply / floor: %.2f (medians)\n", a / b }'
 awk -v a="$(median_ms flux_apply)" -v b="$(median_ms floor_flush)" \
 	'BEGIN { printf "flux apply / floor with one flush: %.2f (medians)\n", a / b }'
+# ratio LABEL A B [TARGET]: "LABEL: A/B (medians)", with the target.
+ratio() {
+	awk -v l="$1" -v a="$(median_ms "$2")" -v b="$(median_ms "$3")" -v t="${4:-}" \
+		'BEGIN { printf "%s: %.2f (medians)%s\n", l, a / b, t == "" ? "" : " (target: at most " t ")" }'
+}
+# rtrips CASE: round trips the proxy added to CASE's median, counted in
+# measured proxy round trips (from the `select 1` calibration).
+rtrips() {
+	awk -v p="$(median_ms "${1}_proxy")" -v d="$(median_ms "$1")" -v rt="$(((ping_proxy - ping_direct) / 200))" \
+		'BEGIN { printf "%.0f", (p - d) * 1000 / rt }'
+}
+ratio "flux apply through the proxy / direct" flux_apply_proxy flux_apply 1.3
+echo "  the proxy added about $(rtrips flux_apply) round trips to flux apply of $N, $(rtrips floor_one) to the one-string floor, $(rtrips flux_noop) to the no-op"
+ratio "flux apply / floor in one query string (direct)" flux_apply floor_one 1.05
+ratio "flux apply / floor in one query string (through the proxy)" flux_apply_proxy floor_one_proxy
+noop=$(stats flux_noop)
+if [ -n "$BASE" ]; then
+	ratio "flux apply, no-op / the baseline's" flux_noop base_noop 1.0
+	ratio "flux apply through the proxy / the baseline's" flux_apply_proxy base_apply_proxy
+	ratio "flux apply direct / the baseline's" flux_apply base_apply
+fi
+echo "flux apply, no-op: $(echo "$noop" | cut -d' ' -f1) ms, max RSS $(echo "$noop" | cut -d' ' -f4) KB (targets: at most the baseline's time$([ -z "$BASE" ] && echo ", set BENCH_BASE to time it here"); below 8192 KB)"
 for peer in migrate_apply dbmate_apply; do
 	[ -s "$WORK/res/$peer" ] || continue
 	awk -v a="$(median_ms flux_apply)" -v b="$(median_ms "$peer")" -v p="${peer%_apply}" \
