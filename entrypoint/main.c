@@ -117,6 +117,7 @@ static void print_help(FILE *out)
 		"  --log-format FORMAT        text or json\n"
 		"  --wait-timeout DURATION    wait for the database (default 60s, 0: try once)\n"
 		"  --lock-timeout DURATION    wait for the lock (default 0: for ever)\n"
+		"  --ddl-lock-timeout DURATION  lock_timeout of each migration, retried (default 0: off)\n"
 		"  -y, --auto-approve         do not ask for confirmation\n"
 		"  -h, --help                 this help; `flux COMMAND --help` for one command\n"
 		"  -V, --version              print the version\n"

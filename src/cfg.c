@@ -56,6 +56,12 @@ const struct cfg_setting cfg_settings[CFG_NKEYS] = {
 	[CFG_LINT_IGNORE] = { CFG_LINT_IGNORE, "lint_ignore", "flux", "lint_ignore",
 		"FLUX_LINT_IGNORE", NULL, false,
 		"comma-separated rule IDs of 'flux lint --help'" },
+	[CFG_DDL_LOCK_TIMEOUT] = { CFG_DDL_LOCK_TIMEOUT, "ddl_lock_timeout", "flux",
+		"ddl_lock_timeout", "FLUX_DDL_LOCK_TIMEOUT", "--ddl-lock-timeout", false,
+		"a duration: 500ms, 30s, 2m or seconds; 0 is off" },
+	[CFG_DDL_LOCK_RETRIES] = { CFG_DDL_LOCK_RETRIES, "ddl_lock_retries", "flux",
+		"ddl_lock_retries", "FLUX_DDL_LOCK_RETRIES", NULL, false,
+		"a whole number from 0 to 1000" },
 };
 
 /* Longest value quoted back in a message: a secrets file may be 64 KiB. */
@@ -90,6 +96,8 @@ void cfg_init(struct flux_config *cfg)
 	cfg->log_format = LOG_TEXT;
 	cfg->auto_approve = false;
 	cfg->lint_ignore = xstrdup("");
+	cfg->ddl_lock_timeout_ms = 0;
+	cfg->ddl_lock_retries = 10;
 	cfg->config_path = NULL;
 	for (i = 0; i < CFG_NKEYS; i++)
 		set_origin(cfg, (enum cfg_key)i, CFG_SRC_DEFAULT, "default");
@@ -422,6 +430,17 @@ int cfg_set(struct flux_config *cfg, enum cfg_key key, const char *value,
 	case CFG_LINT_IGNORE:
 		if (set_lint_ignore(cfg, value, source, where, err) < 0)
 			return -1;
+		break;
+	case CFG_DDL_LOCK_TIMEOUT:
+		ms = cfg_parse_duration_ms(value);
+		if (ms < 0)
+			return bad_value(key, value, source, where, err);
+		cfg->ddl_lock_timeout_ms = ms;
+		break;
+	case CFG_DDL_LOCK_RETRIES:
+		if (parse_int64(value, &i64) < 0 || i64 < 0 || i64 > 1000)
+			return bad_value(key, value, source, where, err);
+		cfg->ddl_lock_retries = (long)i64;
 		break;
 	case CFG_NKEYS:
 		break;
@@ -791,6 +810,15 @@ void cfg_format_value(const struct flux_config *cfg, enum cfg_key key, struct sb
 		break;
 	case CFG_LINT_IGNORE:
 		sb_adds(out, *cfg->lint_ignore ? cfg->lint_ignore : "(none)");
+		break;
+	case CFG_DDL_LOCK_TIMEOUT:
+		if (cfg->ddl_lock_timeout_ms)
+			add_duration(out, cfg->ddl_lock_timeout_ms);
+		else
+			sb_adds(out, "0 (off)");
+		break;
+	case CFG_DDL_LOCK_RETRIES:
+		sb_addf(out, "%ld", cfg->ddl_lock_retries);
 		break;
 	case CFG_NKEYS:
 		break;

@@ -36,6 +36,8 @@ enum cfg_key {
 	CFG_AUTO_APPROVE,
 	CFG_TERMINATION_LOG,
 	CFG_LINT_IGNORE,
+	CFG_DDL_LOCK_TIMEOUT,
+	CFG_DDL_LOCK_RETRIES,
 	CFG_NKEYS
 };
 
@@ -69,6 +71,8 @@ struct flux_config {
 	bool auto_approve;
 	char *termination_log; /* NULL: /dev/termination-log if writable */
 	char *lint_ignore; /* rule IDs "a,b", checked; "" for none */
+	long ddl_lock_timeout_ms; /* 0: off; else SET LOCAL lock_timeout per migration */
+	long ddl_lock_retries;    /* retries after a lock timeout (55P03) */
 
 	char *config_path; /* the config file read, or NULL */
 	enum cfg_source source[CFG_NKEYS];

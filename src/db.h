@@ -21,6 +21,7 @@
 #include "err.h"
 #include "mdir.h"
 #include "plan.h"
+#include "sb.h"
 
 struct db;
 
@@ -92,6 +93,8 @@ struct db_backend {
 			 const struct db_events *ev, size_t *ndone, struct flux_err *err);
 	/* Run one no-transaction item statement by statement, then its history change. */
 	int (*run_one)(struct db *db, const struct db_item *item, struct flux_err *err);
+	/* Describe, on one line, who held a lock a migration timed out on. */
+	void (*lock_blockers)(struct db *db, struct sb *out);
 };
 
 const struct db_backend *db_backend_find(const char *name);

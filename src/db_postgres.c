@@ -1007,6 +1007,17 @@ static long utf8_chars(const char *s, size_t len)
 }
 
 /*
+ * ddl_lock_timeout: each transactional migration's first statement after
+ * flux's own is SET LOCAL lock_timeout, so that a migration's own SET LOCAL
+ * (later in its text) wins.
+ */
+static void add_ddl_lock_timeout(struct db *db, struct sb *sql)
+{
+	if (db->cfg->ddl_lock_timeout_ms > 0)
+		sb_addf(sql, "set local lock_timeout = %ld;", db->cfg->ddl_lock_timeout_ms);
+}
+
+/*
  * A text over this size runs in pieces of whole statements of about this
  * size, inside its one transaction: libpq keeps two copies of what it
  * sends (its output buffer and the query for its error reports), so a
@@ -1076,6 +1087,8 @@ static int pg_run_big(struct db *db, const struct db_item *item,
 		sb_adds(&piece, "set synchronous_commit to off;");
 	sb_adds(&piece, "begin;");
 	add_history_op(db, &piece, item);
+	sb_adds(&piece, ";");
+	add_ddl_lock_timeout(db, &piece);
 	bad = send_and_drain(c, piece.buf, &sent);
 	db->async_commits = true;
 	if (!sent || bad) {
@@ -1196,7 +1209,10 @@ static int pg_run_chunk(struct db *db, const struct db_item *items, size_t n,
 		add_literal(db, &q, items[i].m->id);
 		sb_adds(&q, " as \"flux:id\";");
 		add_history_op(db, &q, &items[i]);
-		sb_adds(&q, items[i].op == DB_REPEATABLE ? "\n" : ";\n");
+		if (items[i].op != DB_REPEATABLE)
+			sb_adds(&q, ";");
+		add_ddl_lock_timeout(db, &q);
+		sb_adds(&q, "\n");
 		seg[i].off = q.len;
 		if (mdir_load(items[i].m, items[i].op == DB_UNDO, &q, err))
 			goto cleanup;
@@ -1339,10 +1355,37 @@ cleanup:
 	return rc;
 }
 
+/*
+ * Who most likely held what a migration could not lock: the oldest other
+ * transaction of this database holding a relation lock (the lock wait has
+ * ended with the timeout, so pg_blocking_pids() cannot be asked anymore).
+ */
+static void pg_lock_blockers(struct db *db, struct sb *out)
+{
+	static const char sql[] =
+		"select a.pid, coalesce(a.application_name, ''), coalesce(a.state, ''), "
+		"round(extract(epoch from clock_timestamp() - coalesce(a.xact_start, a.query_start)))::bigint, "
+		"left(regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 60) "
+		"from pg_stat_activity a "
+		"where a.pid <> pg_backend_pid() and a.datname = current_database() "
+		"and a.xact_start is not null and exists (select 1 from pg_locks l "
+		"where l.pid = a.pid and l.granted and l.locktype = 'relation') "
+		"order by a.xact_start limit 1";
+	PGresult *res = PQexec(db->conn, sql);
+
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		sb_addf(out, "pid %s (application '%s', %s for %s s, query '%s')",
+			PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
+			PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4));
+	else
+		sb_adds(out, "a session that has since let go");
+	PQclear(res);
+}
+
 static const struct db_backend backends[] = {
 	{
 		"postgres", pg_open, pg_close, pg_start, pg_unlock,
-		pg_history_create, pg_run_chunk, pg_run_one,
+		pg_history_create, pg_run_chunk, pg_run_one, pg_lock_blockers,
 	},
 };
 

@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "log.h"
@@ -95,6 +96,64 @@ static enum flux_exit interrupted_code(void)
 	return db_interrupted == 2 ? FLUX_EXIT_SIGINT : FLUX_EXIT_SIGTERM;
 }
 
+/* Did the migration fail on a lock it could not get within ddl_lock_timeout? */
+static bool lock_timed_out(const struct run_session *s, const struct flux_err *err)
+{
+	return s->cfg->ddl_lock_timeout_ms > 0 && err->code == FLUX_EXIT_MIGRATION &&
+	       err->sqlstate && !strcmp(err->sqlstate, "55P03") && !db_interrupted;
+}
+
+/*
+ * Before retry `attempt` (1-based) of a migration that timed out on a
+ * lock: log who held it, then wait a jittered, growing while (250 ms
+ * doubling to 8 s, each between half and all of it), so that the queue
+ * behind the holder drains and several migrators do not retry in step.
+ * -1 when a signal came meanwhile.
+ */
+static int wait_to_retry(struct run_session *s, const char *id, long attempt,
+			 struct flux_err *err)
+{
+	struct sb who = SB_INIT;
+	struct log_fields f = LOG_FIELDS_INIT;
+	long full = 250L << (attempt - 1 < 5 ? attempt - 1 : 5);
+	long wait;
+	long long until;
+	static bool seeded;
+
+	if (!seeded) {
+		srand((unsigned)clock_ms() ^ (unsigned)getpid());
+		seeded = true;
+	}
+	wait = full / 2 + (long)((unsigned long)rand() % (unsigned long)(full / 2 + 1));
+	s->be->lock_blockers(s->db, &who);
+	f.id = id;
+	log_emit(LOG_WARNING, "ddl_lock_retry", &f,
+		 "migration '%s' waited %ld ms for a lock (ddl_lock_timeout) and was rolled back; "
+		 "held by %s; retry %ld of %ld in %ld ms",
+		 id, s->cfg->ddl_lock_timeout_ms, who.buf, attempt, s->cfg->ddl_lock_retries, wait);
+	sb_release(&who);
+	until = clock_ms() + wait;
+	while (clock_ms() < until) {
+		if (db_interrupted)
+			return err_set(err, interrupted_code(),
+				       "interrupted while waiting to retry '%s'", id);
+		clock_sleep_ms(50);
+	}
+	return 0;
+}
+
+/* The last retry failed too: say who held the lock. */
+static void name_blocker(struct run_session *s, struct flux_err *err)
+{
+	struct sb msg = SB_INIT;
+
+	sb_addf(&msg, "%s; after %ld retries (ddl_lock_timeout %ld ms) the lock was still held by ",
+		err->msg, s->cfg->ddl_lock_retries, s->cfg->ddl_lock_timeout_ms);
+	s->be->lock_blockers(s->db, &msg);
+	free(err->msg);
+	err->msg = sb_detach(&msg, NULL);
+}
+
 /*
  * Run items in order, chunk by chunk; a no-transaction item alone. A chunk
  * rejected unparsed is run again one item at a time. Returns 0 or -1 with
@@ -106,6 +165,7 @@ static int run_items(struct run_session *s, struct phase *p, size_t n,
 	const struct db_item *items = p->items;
 	struct db_events ev = { p, log_done };
 	size_t i = 0, len, ndone, single = 0;
+	long retries = 0;
 	long long t0;
 	int rc;
 
@@ -136,9 +196,23 @@ static int run_items(struct run_session *s, struct phase *p, size_t n,
 			single = len;
 			continue;
 		}
+		if (rc && lock_timed_out(s, err)) {
+			i += ndone;
+			if (ndone)
+				retries = 0;
+			if (retries >= s->cfg->ddl_lock_retries) {
+				name_blocker(s, err);
+				return -1;
+			}
+			err_release(err);
+			if (wait_to_retry(s, items[i].m->id, ++retries, err))
+				return -1;
+			continue;
+		}
 		if (rc)
 			return -1;
 		i += len;
+		retries = 0;
 	}
 	return 0;
 }

@@ -165,6 +165,8 @@ static void test_defaults(void **state)
 		[CFG_TERMINATION_LOG] =
 			"(not set: /dev/termination-log when it exists and is writable)",
 		[CFG_LINT_IGNORE] = "(none)",
+		[CFG_DDL_LOCK_TIMEOUT] = "0 (off)",
+		[CFG_DDL_LOCK_RETRIES] = "10",
 	};
 	struct flux_config cfg;
 	int i;
@@ -236,6 +238,10 @@ static void test_set_good(void **state)
 		{ CFG_LINT_IGNORE, "rename", "rename" },
 		{ CFG_LINT_IGNORE, " drop-column-or-table , rename,", "rename,drop-column-or-table" },
 		{ CFG_LINT_IGNORE, "", "(none)" },
+		{ CFG_DDL_LOCK_TIMEOUT, "200ms", "200ms" },
+		{ CFG_DDL_LOCK_TIMEOUT, "0", "0 (off)" },
+		{ CFG_DDL_LOCK_RETRIES, "0", "0" },
+		{ CFG_DDL_LOCK_RETRIES, "25", "25" },
 	};
 	struct flux_config cfg;
 	size_t i;
@@ -379,6 +385,10 @@ static void test_set_bad(void **state)
 		  FLUX_EXIT_CONFIG,
 		  "invalid lint_ignore 'rename drop-column-or-table' in flux.ini:2: unknown rule "
 		  "'rename drop-column-or-table': expected comma-separated rule IDs of 'flux lint --help'" },
+		{ CFG_DDL_LOCK_RETRIES, "-1", CFG_SRC_ENV, "FLUX_DDL_LOCK_RETRIES", FLUX_EXIT_CONFIG,
+		  "invalid ddl_lock_retries '-1' in FLUX_DDL_LOCK_RETRIES: expected a whole number from 0 to 1000" },
+		{ CFG_DDL_LOCK_TIMEOUT, "soon", CFG_SRC_FLAG, "--ddl-lock-timeout", FLUX_EXIT_USAGE,
+		  "invalid ddl_lock_timeout 'soon' in --ddl-lock-timeout: expected a duration: 500ms, 30s, 2m or seconds; 0 is off" },
 	};
 	struct flux_config cfg;
 	size_t i;

@@ -264,6 +264,8 @@ static void test_all_keys(void **state)
 		"FLUX_AUTO_APPROVE", "true",
 		"FLUX_TERMINATION_LOG", "/tmp/t.log",
 		"FLUX_LINT_IGNORE", "rename",
+		"FLUX_DDL_LOCK_TIMEOUT", "200ms",
+		"FLUX_DDL_LOCK_RETRIES", "3",
 		NULL,
 	};
 	struct flux_err err = FLUX_ERR_INIT;
@@ -288,6 +290,8 @@ static void test_all_keys(void **state)
 	assert_int_equal(cfg.log_format, LOG_JSON);
 	assert_true(cfg.auto_approve);
 	assert_string_equal(cfg.termination_log, "/tmp/t.log");
+	assert_int_equal(cfg.ddl_lock_timeout_ms, 200);
+	assert_int_equal(cfg.ddl_lock_retries, 3);
 	fake_env = NULL;
 	cfg_release(&cfg);
 }
