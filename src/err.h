@@ -21,6 +21,7 @@ enum flux_exit {
 	FLUX_EXIT_REFUSED = 7,     /* authentication, missing database, permission */
 	FLUX_EXIT_LOCK = 8,        /* lock held past FLUX_LOCK_TIMEOUT */
 	FLUX_EXIT_PENDING = 9,     /* status --exit-code found pending migrations */
+	FLUX_EXIT_OUTPUT = 11,     /* cannot write output (stdout), not a closed pipe */
 	FLUX_EXIT_SIGINT = 130,
 	FLUX_EXIT_SIGTERM = 143
 };
