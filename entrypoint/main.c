@@ -325,12 +325,19 @@ static void emit_redacted(const char *event, const struct log_fields *f,
 static void report(const struct flux_err *err)
 {
 	struct log_fields f = LOG_FIELDS_INIT;
+	char *msg;
 
 	f.sqlstate = err->sqlstate;
 	f.id = err->id;
 	f.file = err->file;
 	f.line = err->line;
-	emit_redacted("error", &f, "", err->msg ? err->msg : "failed");
+	/*
+	 * The message is one event: a newline in it (a value, a file name)
+	 * is escaped by the log, not taken as the start of another line.
+	 */
+	msg = url_redact_text(err->msg ? err->msg : "failed");
+	log_emit(LOG_ERROR, "error", &f, "%s", msg);
+	free(msg);
 	if (err->detail)
 		emit_redacted("error_detail", &f, "detail: ", err->detail);
 	if (err->hint)
@@ -340,19 +347,23 @@ static void report(const struct flux_err *err)
 }
 
 /*
- * Why did stdout fail when the error is known but not its errno (the C
- * library dropped the buffer at the first failed write)? A pipe whose
- * reader has gone polls as POLLERR: that is EPIPE.
+ * Why did stdout fail, when the error is known but its errno is not (the
+ * C library dropped the buffer at the failed write, long before exit)? A
+ * pipe or socket whose reader has gone polls as POLLERR: that is EPIPE.
+ * Anything else is asked with a write of no bytes, which a device such as
+ * /dev/full still refuses with its reason; a full disk may accept it, and
+ * then the reason stays unknown.
  */
 static int stdout_lost_reason(void)
 {
 	struct pollfd pfd = { STDOUT_FILENO, POLLOUT, 0 };
 	struct stat st;
 
-	if (fstat(STDOUT_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) &&
-	    poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLERR | POLLHUP)))
-		return EPIPE;
-	return 0;
+	if (fstat(STDOUT_FILENO, &st) < 0)
+		return errno;
+	if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))
+		return poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLERR | POLLHUP)) ? EPIPE : 0;
+	return write(STDOUT_FILENO, "", 0) < 0 ? errno : 0;
 }
 
 /*
