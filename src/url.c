@@ -199,10 +199,10 @@ static size_t count_at(const char *s)
 static void uri_spans(const char *s, size_t rest, struct spans *sp, int text)
 {
 	const char *r = s + rest, *q, *at = NULL, *p, *colon, *end;
-	size_t len = strlen(s);
+	size_t len = strlen(s), nat = count_at(r);
 
 	q = strchr(r, '?');
-	if (count_at(r) > 1) {
+	if (nat > 1) {
 		at = strrchr(r, '@');
 	} else {
 		for (p = r; p < (q ? q : s + len); p++)
@@ -224,7 +224,11 @@ static void uri_spans(const char *s, size_t rest, struct spans *sp, int text)
 		if (colon)
 			add_span(sp, (size_t)(colon + 1 - s), (size_t)(at - s));
 	}
-	q = strchr(at ? at + 1 : r, '?');
+	/*
+	 * password= parameters: after the user info, or with several '@'
+	 * from the first '?' on (`?password=a@b` must not end the scan).
+	 */
+	q = strchr(at && nat < 2 ? at + 1 : r, '?');
 	if (!q)
 		return;
 	for (p = q + 1; *p; p = *end ? end + 1 : end) {
@@ -379,8 +383,8 @@ static void find_spans(const char *s, struct spans *sp)
 	} else {
 		kv_spans(s, sp);
 		kv_fallback_spans(s, sp, 0);
-		sort_spans(sp);
 	}
+	sort_spans(sp);
 }
 
 /*

@@ -136,6 +136,12 @@ static void test_normalise_bad(void **state)
 		{ "postgresql://me@corp:pw@db/app",
 		  "invalid database URL 'postgresql://me@corp:***@db/app': it holds more than one '@': "
 		  "write an '@' in the user name or password (or anywhere else in the URL) as '%40'" },
+		{ "postgresql://u@h:1/db?password=Zab@cdZ",
+		  "invalid database URL 'postgresql://u@h:***': it holds more than one '@': "
+		  "write an '@' in the user name or password (or anywhere else in the URL) as '%40'" },
+		{ "postgresql://u@h/db?password=ab@cd&sslmode=require",
+		  "invalid database URL 'postgresql://u@h/db?password=***&sslmode=require': it holds more than one '@': "
+		  "write an '@' in the user name or password (or anywhere else in the URL) as '%40'" },
 		{ "postgresql://app:pw@db/app?application_name=a@b",
 		  "invalid database URL 'postgresql://app:***@b': it holds more than one '@': "
 		  "write an '@' in the user name or password (or anywhere else in the URL) as '%40'" },
