@@ -305,6 +305,28 @@ static void emit_lines(const char *event, const struct log_fields *f,
 	}
 }
 
+/*
+ * The message: one event per line of a list (a newline followed by two
+ * spaces, struct flux_err's convention, as in the corruption report).
+ * Any other newline belongs to a value (a file name, an argument) and the
+ * log escapes it, so that it cannot start what looks like another event.
+ */
+static void emit_message_lines(const struct log_fields *f, const char *text)
+{
+	const char *p = text, *nl;
+
+	for (;;) {
+		for (nl = strchr(p, '\n'); nl && strncmp(nl + 1, "  ", 2) != 0;
+		     nl = strchr(nl + 1, '\n'))
+			;
+		log_emit(LOG_ERROR, "error", f, "%.*s",
+			 (int)(nl ? (size_t)(nl - p) : strlen(p)), p);
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+}
+
 /* emit_lines() with any password in the text redacted. */
 static void emit_redacted(const char *event, const struct log_fields *f,
 			  const char *prefix, const char *text)
@@ -331,12 +353,8 @@ static void report(const struct flux_err *err)
 	f.id = err->id;
 	f.file = err->file;
 	f.line = err->line;
-	/*
-	 * The message is one event: a newline in it (a value, a file name)
-	 * is escaped by the log, not taken as the start of another line.
-	 */
 	msg = url_redact_text(err->msg ? err->msg : "failed");
-	log_emit(LOG_ERROR, "error", &f, "%s", msg);
+	emit_message_lines(&f, msg);
 	free(msg);
 	if (err->detail)
 		emit_redacted("error_detail", &f, "detail: ", err->detail);

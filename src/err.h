@@ -28,7 +28,10 @@ enum flux_exit {
 
 struct flux_err {
 	enum flux_exit code;
-	char *msg;      /* one line, lowercase start, names the subject */
+	char *msg;      /* lowercase start, names the subject; one line, but for
+			 * a list: each item on a line of its own that starts
+			 * with two spaces ("\n  ID: missing"). Any other
+			 * newline is a value's and is escaped when logged. */
 	char *sqlstate; /* server errors only, else NULL */
 	char *detail;
 	char *hint;

@@ -248,6 +248,14 @@ apply 20200101_002_b" "stdout"
 		[[ $line == "flux: "* ]] || { echo "not a flux line: $line" >&2; show_run; false; }
 		[[ $line != "flux: error: forged"* ]] || { echo "forged line: $line" >&2; show_run; false; }
 	done <<<"$stderr"
+	# a list in a message keeps a line per item; the name's newline stays escaped
+	printf 'create table a (id bigint);\n' >"migrations/20200101_001_a${nl}flux: error: forged.sql"
+	printf 'create table b (id bigint);\n' >"migrations/20200101_002_b${esc}[31mred.sql"
+	run --separate-stderr flux validate
+	assert_status 5
+	assert_contains "$stderr" $'\nflux: error:   20200101_001_a\\nflux: error: forged: modified' "stderr"
+	assert_contains "$stderr" $'\nflux: error:   20200101_002_b\\x1b[31mred: modified' "stderr"
+	assert_eq "$(printf '%s\n' "$stderr" | grep -c '^flux: error: forged')" 0 "forged lines"
 	# a value: an unknown option with a newline and a DEL
 	run --separate-stderr flux $'--x\nflux: info: forged\x7f'
 	assert_status 2
