@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sb.h"
+#include "url.h"
 #include "xalloc.h"
 
 /* A secret is a URL or a word: anything bigger is the wrong file. */
@@ -27,21 +28,37 @@ const char *env_config_path(env_lookup_fn lookup)
 	return lookup_var(lookup, "FLUX_CONFIG");
 }
 
-/* Read a secrets file named by variable var into out, trailing newlines cut. */
+/*
+ * Read a secrets file named by variable var into out, trailing newlines
+ * cut. The path is quoted redacted: `FLUX_DATABASE_URL_FILE=postgresql://`
+ * (the URL itself where its file was meant) is a common slip.
+ */
 static int read_secret(const char *var, const char *path, struct sb *out,
 		       struct flux_err *err)
 {
+	char *shown;
+	int e;
+
 	if (sb_read_file(out, path, SECRET_MAX)) {
-		if (errno == EFBIG)
-			return err_set(err, FLUX_EXIT_CONFIG,
-				       "cannot read %s '%s': larger than %d bytes",
-				       var, path, SECRET_MAX);
-		return err_set(err, FLUX_EXIT_CONFIG, "cannot read %s '%s': %s", var,
-			       path, strerror(errno));
+		e = errno;
+		shown = url_redact_text(path);
+		if (e == EFBIG)
+			err_set(err, FLUX_EXIT_CONFIG,
+				"cannot read %s '%s': larger than %d bytes", var, shown,
+				SECRET_MAX);
+		else
+			err_set(err, FLUX_EXIT_CONFIG, "cannot read %s '%s': %s", var,
+				shown, strerror(e));
+		free(shown);
+		return -1;
 	}
-	if (memchr(out->buf, '\0', out->len))
-		return err_set(err, FLUX_EXIT_CONFIG,
-			       "cannot read %s '%s': it holds a NUL byte", var, path);
+	if (memchr(out->buf, '\0', out->len)) {
+		shown = url_redact_text(path);
+		err_set(err, FLUX_EXIT_CONFIG, "cannot read %s '%s': it holds a NUL byte",
+			var, shown);
+		free(shown);
+		return -1;
+	}
 	/* `echo secret > file` and editors add a newline, Windows ones \r\n. */
 	while (out->len && (out->buf[out->len - 1] == '\n' ||
 			    out->buf[out->len - 1] == '\r'))
@@ -107,4 +124,28 @@ int env_apply(struct flux_config *cfg, env_lookup_fn lookup, struct flux_err *er
 			return -1;
 	}
 	return 0;
+}
+
+bool env_log_json(env_lookup_fn lookup)
+{
+	struct sb value = SB_INIT;
+	const char *v = lookup_var(lookup, "FLUX_LOG_FORMAT"), *path;
+	bool json = false;
+	size_t i;
+
+	if (!v && (path = lookup_var(lookup, "FLUX_LOG_FORMAT_FILE")) &&
+	    sb_read_file(&value, path, SECRET_MAX) == 0) {
+		while (value.len && (value.buf[value.len - 1] == '\n' ||
+				     value.buf[value.len - 1] == '\r'))
+			sb_setlen(&value, value.len - 1);
+		v = value.buf;
+	}
+	if (v && strlen(v) == 4) {
+		json = true;
+		for (i = 0; i < 4; i++)
+			if ((v[i] | 0x20) != "json"[i])
+				json = false;
+	}
+	sb_release(&value);
+	return json;
 }

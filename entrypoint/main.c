@@ -5,11 +5,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "env.h"
@@ -93,6 +96,7 @@ static const char exit_codes_help[] =
 	"  8  lock timeout: another migrator held the lock past FLUX_LOCK_TIMEOUT\n"
 	"  9  status --exit-code found pending migrations\n"
 	"  10 lint found a finding of severity error\n"
+	"  11 cannot write output (stdout): the system's reason is logged\n"
 	"  130, 143  interrupted by SIGINT / SIGTERM\n";
 
 static void print_help(FILE *out)
@@ -346,34 +350,113 @@ static void emit_lines(const char *event, const struct log_fields *f,
 	}
 }
 
-/* Report ctx->err: the message, the server's detail and hint, the source. */
+/*
+ * The message: one event per line of a list (a newline followed by two
+ * spaces, struct flux_err's convention, as in the corruption report).
+ * Any other newline belongs to a value (a file name, an argument) and the
+ * log escapes it, so that it cannot start what looks like another event.
+ */
+static void emit_message_lines(const struct log_fields *f, const char *text)
+{
+	const char *p = text, *nl;
+
+	for (;;) {
+		for (nl = strchr(p, '\n'); nl && strncmp(nl + 1, "  ", 2) != 0;
+		     nl = strchr(nl + 1, '\n'))
+			;
+		log_emit(LOG_ERROR, "error", f, "%.*s",
+			 (int)(nl ? (size_t)(nl - p) : strlen(p)), p);
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+}
+
+/* emit_lines() with any password in the text redacted. */
+static void emit_redacted(const char *event, const struct log_fields *f,
+			  const char *prefix, const char *text)
+{
+	char *safe = url_redact_text(text);
+
+	emit_lines(event, f, prefix, safe);
+	free(safe);
+}
+
+/*
+ * Report ctx->err: the message, the server's detail and hint, the source.
+ * Every message that quotes a user value ends here, so here is where any
+ * URL or conninfo in it loses its password, whichever module wrote it
+ * (a URL given to the wrong option or as an extra argument). The source
+ * context (a migration's line and its caret) is shown as it is.
+ */
 static void report(const struct flux_err *err)
 {
 	struct log_fields f = LOG_FIELDS_INIT;
+	char *msg;
 
 	f.sqlstate = err->sqlstate;
 	f.id = err->id;
 	f.file = err->file;
 	f.line = err->line;
-	emit_lines("error", &f, "", err->msg ? err->msg : "failed");
+	msg = url_redact_text(err->msg ? err->msg : "failed");
+	emit_message_lines(&f, msg);
+	free(msg);
 	if (err->detail)
-		emit_lines("error_detail", &f, "detail: ", err->detail);
+		emit_redacted("error_detail", &f, "detail: ", err->detail);
 	if (err->hint)
-		emit_lines("error_hint", &f, "hint: ", err->hint);
+		emit_redacted("error_hint", &f, "hint: ", err->hint);
 	if (err->context)
 		emit_lines("error_context", &f, "", err->context);
 }
 
-/* jq's rule: a write error on stdout is a failure, even at exit. */
+/*
+ * Why did stdout fail, when the error is known but its errno is not (the
+ * C library dropped the buffer at the failed write, long before exit)? A
+ * pipe or socket whose reader has gone polls as POLLERR: that is EPIPE.
+ * Anything else is asked with a write of no bytes, which a device such as
+ * /dev/full still refuses with its reason; a full disk may accept it, and
+ * then the reason stays unknown.
+ */
+static int stdout_lost_reason(void)
+{
+	struct pollfd pfd = { STDOUT_FILENO, POLLOUT, 0 };
+	struct stat st;
+
+	if (fstat(STDOUT_FILENO, &st) < 0)
+		return errno;
+	if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))
+		return poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLERR | POLLHUP)) ? EPIPE : 0;
+	return write(STDOUT_FILENO, "", 0) < 0 ? errno : 0;
+}
+
+/*
+ * jq's rule: a write error on stdout is a failure, even at exit: exit 11
+ * with the system's reason. A reader that went away (`flux status | head
+ * -1`, EPIPE; SIGPIPE is ignored) is not: it had what it wanted, so flux
+ * exits as if everything was written, and says nothing.
+ */
 static int finish_stdout(int rc)
 {
-	if (fflush(stdout) || ferror(stdout) || fclose(stdout)) {
-		if (rc == 0) {
-			log_error("error", "cannot write to standard output");
-			return FLUX_EXIT_USAGE;
-		}
+	bool failed = ferror(stdout) != 0;
+	int e = 0;
+
+	clearerr(stdout);
+	errno = 0;
+	if (fflush(stdout) != 0) {
+		failed = true;
+		e = errno;
 	}
-	return rc;
+	if (failed && !e)
+		e = stdout_lost_reason();
+	if (fclose(stdout) != 0 && !failed) {
+		failed = true;
+		e = errno;
+	}
+	if (!failed || e == EPIPE)
+		return rc;
+	log_error("output", "cannot write output: %s",
+		  e ? strerror(e) : "write error on standard output");
+	return rc == FLUX_EXIT_OK ? FLUX_EXIT_OUTPUT : rc;
 }
 
 /* --- the Kubernetes termination message ---------------------------------- */
@@ -500,14 +583,29 @@ static void write_termination_log(const struct flux_ctx *ctx, const char *cmd, i
  */
 static void early_log_format(const struct args *a)
 {
-	const char *fmt = getenv("FLUX_LOG_FORMAT");
+	bool json = env_log_json(env_get);
 	size_t i;
 
 	for (i = 0; i < a->nflags; i++)
 		if (a->flags[i].key == CFG_LOG_FORMAT)
-			fmt = a->flags[i].value;
-	if (fmt && !strcmp(fmt, "json"))
+			json = !strcasecmp(a->flags[i].value, "json");
+	if (json)
 		log_setup(LOG_INFO, LOG_JSON);
+}
+
+/*
+ * The database URL's password, given as --database-url or as the URL
+ * argument, is in flux's own argv, which /proc/PID/cmdline and ps show to
+ * anyone on the host for as long as flux runs (a long lock wait). Once the
+ * configuration holds its own copy, overwrite the password bytes in place.
+ */
+static void scrub_argv_secrets(struct args *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->nflags; i++)
+		if (a->flags[i].key == CFG_DATABASE_URL)
+			url_scrub((char *)a->flags[i].value);
 }
 
 int main(int argc, char **argv)
@@ -550,7 +648,9 @@ int main(int argc, char **argv)
 	}
 	take_positional_url(&a);
 	if (a.cmd->needs & NEED_CONFIG) {
-		if (load_config(&ctx, &a)) {
+		rc = load_config(&ctx, &a);
+		scrub_argv_secrets(&a);
+		if (rc) {
 			rc = ctx.err.code;
 			goto done;
 		}
@@ -563,6 +663,7 @@ int main(int argc, char **argv)
 		rc = ctx.err.code;
 		goto done;
 	}
+	scrub_argv_secrets(&a);
 	rc = a.cmd->fn(a.nrest, a.rest, &ctx);
 done:
 	if (rc && ctx.err.msg)

@@ -164,6 +164,60 @@ bool cfg_valid_identifier(const char *s)
 	return i > 0;
 }
 
+/*
+ * PostgreSQL's reserved key words: the one list flux keeps. These are the
+ * words pg_get_keywords() marks 'R' (reserved) or 'T' (reserved, can be a
+ * function or type name) in PostgreSQL 13 to 17 (their union); neither
+ * kind can name a schema or a table without quotes, and flux, like
+ * flux-migrations, uses the names unquoted. tests/cli/config.bats checks
+ * every such word of the test server against this list. Sorted.
+ */
+static const char *const pg_reserved[] = {
+	"all", "analyse", "analyze", "and", "any", "array", "as", "asc",
+	"asymmetric", "authorization", "binary", "both", "case", "cast",
+	"check", "collate", "collation", "column", "concurrently",
+	"constraint", "create", "cross", "current_catalog", "current_date",
+	"current_role", "current_schema", "current_time", "current_timestamp",
+	"current_user", "default", "deferrable", "desc", "distinct", "do",
+	"else", "end", "except", "false", "fetch", "for", "foreign", "freeze",
+	"from", "full", "grant", "group", "having", "ilike", "in", "initially",
+	"inner", "intersect", "into", "is", "isnull", "join", "lateral",
+	"leading", "left", "like", "limit", "localtime", "localtimestamp",
+	"natural", "not", "notnull", "null", "offset", "on", "only", "or",
+	"order", "outer", "overlaps", "placing", "primary", "references",
+	"returning", "right", "select", "session_user", "similar", "some",
+	"symmetric", "system_user", "table", "tablesample", "then", "to",
+	"trailing", "true", "union", "unique", "user", "using", "variadic",
+	"verbose", "when", "where", "window", "with",
+};
+
+bool cfg_reserved_word(const char *s)
+{
+	size_t lo = 0, hi = sizeof(pg_reserved) / sizeof(pg_reserved[0]), mid;
+	char buf[64];
+	size_t i;
+	int c;
+
+	/* PostgreSQL folds unquoted names to lower case: so do we. */
+	for (i = 0; s[i]; i++) {
+		if (i + 1 >= sizeof(buf))
+			return false;
+		buf[i] = (char)ascii_lower((unsigned char)s[i]);
+	}
+	buf[i] = '\0';
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = strcmp(buf, pg_reserved[mid]);
+		if (c == 0)
+			return true;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return false;
+}
+
 long cfg_parse_duration_ms(const char *s)
 {
 	long n = 0, mult;
@@ -254,9 +308,14 @@ static int parse_log_level(const char *s, enum log_level *out)
 	return -1;
 }
 
-/* A value quoted for a message: control bytes escaped, long ones cut. */
-static void add_quoted_value(struct sb *sb, const char *value)
+/*
+ * A value quoted for a message: any URL or conninfo password in it
+ * redacted (a database URL given to the wrong option, a conninfo pasted
+ * into another setting), control bytes escaped, long ones cut.
+ */
+static void add_quoted_value(struct sb *sb, const char *raw)
 {
+	char *value = url_redact_text(raw);
 	size_t i;
 
 	sb_addch(sb, '\'');
@@ -271,10 +330,18 @@ static void add_quoted_value(struct sb *sb, const char *value)
 	if (value[i])
 		sb_adds(sb, "...");
 	sb_addch(sb, '\'');
+	free(value);
 }
 
-static int bad_value(enum cfg_key key, const char *value, enum cfg_source source,
-		     const char *where, struct flux_err *err)
+/* A user value (a path, a name) fit to quote: passwords redacted. */
+static char *shown(const char *value)
+{
+	return url_redact_text(value);
+}
+
+static int bad_value_because(enum cfg_key key, const char *value,
+			     enum cfg_source source, const char *where,
+			     const char *why, struct flux_err *err)
 {
 	const struct cfg_setting *s = &cfg_settings[key];
 	struct sb msg = SB_INIT;
@@ -291,8 +358,11 @@ static int bad_value(enum cfg_key key, const char *value, enum cfg_source source
 	} else {
 		add_quoted_value(&msg, value);
 	}
-	sb_addf(&msg, " in %s: expected %s%s", where, one_of ? "one of " : "",
-		s->accepted);
+	if (why)
+		sb_addf(&msg, " in %s: %s", where, why);
+	else
+		sb_addf(&msg, " in %s: expected %s%s", where, one_of ? "one of " : "",
+			s->accepted);
 	err_set(err, source == CFG_SRC_FLAG ? FLUX_EXIT_USAGE : FLUX_EXIT_CONFIG,
 		"%s", msg.buf);
 	sb_release(&msg);
@@ -329,6 +399,12 @@ static int set_lint_ignore(struct flux_config *cfg, const char *value,
 	return 0;
 }
 
+static int bad_value(enum cfg_key key, const char *value, enum cfg_source source,
+		     const char *where, struct flux_err *err)
+{
+	return bad_value_because(key, value, source, where, NULL, err);
+}
+
 int cfg_set(struct flux_config *cfg, enum cfg_key key, const char *value,
 	    enum cfg_source source, const char *where, struct flux_err *err)
 {
@@ -353,6 +429,11 @@ int cfg_set(struct flux_config *cfg, enum cfg_key key, const char *value,
 	case CFG_MIGRATION_DIRECTORY:
 		if (!*value)
 			return bad_value(key, value, source, where, err);
+		/* Not a directory anyone has: a URL given to the wrong option. */
+		if (url_looks_like(value))
+			return bad_value_because(key, value, source, where,
+				"expected a directory path, not a database URL "
+				"(--database-url or FLUX_DATABASE_URL takes that)", err);
 		free(cfg->migration_directory);
 		cfg->migration_directory = xstrdup(value);
 		break;
@@ -374,6 +455,10 @@ int cfg_set(struct flux_config *cfg, enum cfg_key key, const char *value,
 	case CFG_MIGRATIONS_TABLE:
 		if (!cfg_valid_identifier(value))
 			return bad_value(key, value, source, where, err);
+		if (cfg_reserved_word(value))
+			return bad_value_because(key, value, source, where,
+				"a reserved word in PostgreSQL, which flux's unquoted "
+				"names cannot use; choose another name", err);
 		if (key == CFG_MIGRATIONS_SCHEMA) {
 			free(cfg->migrations_schema);
 			cfg->migrations_schema = xstrdup(value);
@@ -473,10 +558,16 @@ int cfg_locate(const char *explicit_path, const char *env_path, char **path,
 		from = "FLUX_CONFIG";
 	}
 	if (chosen) {
-		if (stat(chosen, &st) < 0)
-			return err_set(err, FLUX_EXIT_CONFIG,
-				       "cannot open config file '%s' (from %s): %s",
-				       chosen, from, strerror(errno));
+		if (stat(chosen, &st) < 0) {
+			int e = errno;
+			char *p = shown(chosen);
+
+			err_set(err, FLUX_EXIT_CONFIG,
+				"cannot open config file '%s' (from %s): %s", p, from,
+				strerror(e));
+			free(p);
+			return -1;
+		}
 		*path = xstrdup(chosen);
 		return 0;
 	}
@@ -503,6 +594,11 @@ int cfg_locate(const char *explicit_path, const char *env_path, char **path,
  * inih would cut a value at " ;" and knows no quotes. That also lifts
  * inih's line length limit for values: only the key must fit.
  */
+struct seen_key {
+	char *section, *name;
+	int line;
+};
+
 struct file_state {
 	struct flux_config *cfg;
 	const char *path;
@@ -511,6 +607,8 @@ struct file_state {
 	size_t line_len;       /* without its line ending */
 	int lineno;
 	char *last_section;    /* last unknown section warned about */
+	struct seen_key *seen; /* every key read so far, for duplicates */
+	size_t nseen, seen_alloc;
 	int err_line;          /* line of the first bad value, or 0 */
 	struct sb warnings;    /* '\n'-ended, logged once the whole file parsed */
 	struct flux_err *err;
@@ -610,6 +708,37 @@ static int known_section(const char *section)
 	return 0;
 }
 
+/*
+ * TOML: "Defining a key multiple times is invalid." An INI reader would
+ * silently keep one of the two, and not the same one as every other tool.
+ */
+static int check_duplicate(struct file_state *st, const char *section,
+			   const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < st->nseen; i++) {
+		if (strcmp(st->seen[i].section, section) == 0 &&
+		    strcmp(st->seen[i].name, name) == 0) {
+			char *key = shown(name);
+
+			err_set(st->err, FLUX_EXIT_CONFIG,
+				"duplicate key '%s%s%s' in %s:%d: already set at line %d "
+				"(TOML allows a key once)",
+				*section ? section : "", *section ? "." : "", key,
+				st->path, st->lineno, st->seen[i].line);
+			free(key);
+			return -1;
+		}
+	}
+	XGROW(st->seen, st->seen_alloc, st->nseen + 1);
+	st->seen[st->nseen].section = xstrdup(section);
+	st->seen[st->nseen].name = xstrdup(name);
+	st->seen[st->nseen].line = st->lineno;
+	st->nseen++;
+	return 0;
+}
+
 static int file_handler(void *user, const char *section, const char *name,
 			const char *value)
 {
@@ -623,13 +752,21 @@ static int file_handler(void *user, const char *section, const char *name,
 	if (st->err_line)
 		return 1;
 	sb_addf(&where, "%s:%d", st->path, st->lineno);
+	if (check_duplicate(st, section, name) < 0) {
+		st->err_line = st->lineno;
+		ok = 0;
+		goto done;
+	}
 	if (!known_section(section)) {
 		if (!*section) {
 			sb_addf(&st->warnings, "unknown key '%s' in %s (ignored): "
 				"keys belong in [flux] or [backend]\n", name, where.buf);
 		} else if (!st->last_section || strcmp(st->last_section, section) != 0) {
+			char *shown_section = shown(section);
+
 			sb_addf(&st->warnings, "unknown section '[%s]' in %s (ignored)\n",
-				section, where.buf);
+				shown_section, where.buf);
+			free(shown_section);
 			free(st->last_section);
 			st->last_section = xstrdup(section);
 		}
@@ -673,20 +810,23 @@ static void log_warning_lines(const char *p)
 
 static int read_file(const char *path, struct sb *out, struct flux_err *err)
 {
-	int rc = sb_read_file(out, path, FILE_MAX);
+	int rc = sb_read_file(out, path, FILE_MAX), e = errno;
+	char *p;
 
+	if (!rc)
+		return 0;
+	p = shown(path);
 	if (rc == -1)
-		return err_set(err, FLUX_EXIT_CONFIG,
-			       "cannot open config file '%s': %s", path,
-			       strerror(errno));
-	if (rc && errno == EFBIG)
-		return err_set(err, FLUX_EXIT_CONFIG,
-			       "cannot read config file '%s': larger than %d bytes",
-			       path, FILE_MAX);
-	if (rc)
-		return err_set(err, FLUX_EXIT_CONFIG, "cannot read config file '%s': %s",
-			       path, strerror(errno));
-	return 0;
+		err_set(err, FLUX_EXIT_CONFIG, "cannot open config file '%s': %s", p,
+			strerror(e));
+	else if (e == EFBIG)
+		err_set(err, FLUX_EXIT_CONFIG,
+			"cannot read config file '%s': larger than %d bytes", p, FILE_MAX);
+	else
+		err_set(err, FLUX_EXIT_CONFIG, "cannot read config file '%s': %s", p,
+			strerror(e));
+	free(p);
+	return -1;
 }
 
 int cfg_load_file(struct flux_config *cfg, const char *path, struct flux_err *err)
@@ -720,6 +860,11 @@ int cfg_load_file(struct flux_config *cfg, const char *path, struct flux_err *er
 		st.pos += 3;
 	rc = ini_parse_stream(file_reader, &st, file_handler, &st);
 	free(st.last_section);
+	for (size_t i = 0; i < st.nseen; i++) {
+		free(st.seen[i].section);
+		free(st.seen[i].name);
+	}
+	free(st.seen);
 	/* inih reports the first failing line, a handler's or a syntax error. */
 	if (rc > 0 && rc != st.err_line)
 		err_set(err, FLUX_EXIT_CONFIG,

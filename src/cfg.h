@@ -87,7 +87,9 @@ void cfg_release(struct flux_config *cfg);
  * Parse and store one value. `where` names its origin for messages
  * ("flux.ini:3", "FLUX_WAIT_TIMEOUT", "--wait-timeout"). A bad value is
  * FLUX_EXIT_USAGE for CFG_SRC_FLAG and FLUX_EXIT_CONFIG otherwise; the
- * message names where, the key, the value and the accepted values.
+ * message names where, the key, the value (any password in it redacted)
+ * and the accepted values. Schema and table names must be identifiers and
+ * not reserved words; a migration directory may not be a database URL.
  */
 int cfg_set(struct flux_config *cfg, enum cfg_key key, const char *value,
 	    enum cfg_source source, const char *where, struct flux_err *err);
@@ -101,7 +103,11 @@ int cfg_set(struct flux_config *cfg, enum cfg_key key, const char *value,
 int cfg_locate(const char *explicit_path, const char *env_path, char **path,
 	       struct flux_err *err);
 
-/* Read a config file with inih; unknown sections/keys warn. */
+/*
+ * Read a config file with inih; unknown sections/keys warn. A key set
+ * twice in one section is FLUX_EXIT_CONFIG (TOML forbids it), naming the
+ * file, the line and the key.
+ */
 int cfg_load_file(struct flux_config *cfg, const char *path, struct flux_err *err);
 
 /* The value as `flux config` shows it, secrets redacted. */
@@ -112,6 +118,12 @@ long cfg_parse_duration_ms(const char *s);
 
 /* ^[A-Za-z_][A-Za-z0-9_]{0,62}$ */
 bool cfg_valid_identifier(const char *s);
+
+/*
+ * Is s (any case) one of PostgreSQL's reserved key words, which cannot
+ * name a schema or table unquoted? The list lives in cfg.c, once.
+ */
+bool cfg_reserved_word(const char *s);
 
 const char *cfg_source_name(enum cfg_source source);
 

@@ -22,13 +22,17 @@ enum flux_exit {
 	FLUX_EXIT_LOCK = 8,        /* lock held past FLUX_LOCK_TIMEOUT */
 	FLUX_EXIT_PENDING = 9,     /* status --exit-code found pending migrations */
 	FLUX_EXIT_LINT = 10,       /* lint found a finding of severity error */
+	FLUX_EXIT_OUTPUT = 11,     /* cannot write output (stdout), not a closed pipe */
 	FLUX_EXIT_SIGINT = 130,
 	FLUX_EXIT_SIGTERM = 143
 };
 
 struct flux_err {
 	enum flux_exit code;
-	char *msg;      /* one line, lowercase start, names the subject */
+	char *msg;      /* lowercase start, names the subject; one line, but for
+			 * a list: each item on a line of its own that starts
+			 * with two spaces ("\n  ID: missing"). Any other
+			 * newline is a value's and is escaped when logged. */
 	char *sqlstate; /* server errors only, else NULL */
 	char *detail;
 	char *hint;

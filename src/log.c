@@ -78,6 +78,31 @@ static void emit_json(struct sb *out, enum log_level level, const char *event,
 	sb_adds(out, "}\n");
 }
 
+/*
+ * A text line carries its message with control bytes escaped: a newline
+ * or carriage return in a file name or value would otherwise start what
+ * looks like another event, and an ESC could drive the reader's terminal.
+ * Tab stays: it cannot break a line, and the caret shown under a
+ * migration's line lines up with the tabs of that line.
+ */
+static void add_text_escaped(struct sb *out, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '\n')
+			sb_adds(out, "\\n");
+		else if (c == '\r')
+			sb_adds(out, "\\r");
+		else if ((c < 0x20 && c != '\t') || c == 0x7f)
+			sb_addf(out, "\\x%02x", c);
+		else
+			sb_addch(out, c);
+	}
+}
+
 void log_emit(enum log_level level, const char *event,
 	      const struct log_fields *fields, const char *fmt, ...)
 {
@@ -95,7 +120,7 @@ void log_emit(enum log_level level, const char *event,
 		sb_adds(&out, "flux: ");
 		if (level != LOG_INFO)
 			sb_addf(&out, "%s: ", log_level_name(level));
-		sb_add(&out, msg.buf, msg.len);
+		add_text_escaped(&out, msg.buf, msg.len);
 		sb_addch(&out, '\n');
 	}
 	/* One write per line keeps lines whole when processes share stderr. */

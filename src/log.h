@@ -4,6 +4,8 @@
  * The format and threshold are chosen once with log_setup() (before it:
  * text, info). Text lines look like `flux: warning: msg`; JSON lines carry
  * ts, level, event, msg and the optional fields of struct log_fields.
+ * One event is one line in both: text escapes control bytes in the
+ * message (`\n`, `\r`, `\x1b`; tab is kept), JSON escapes them as JSON does.
  * Messages start lowercase and say what failed first. Never pass secrets.
  * May depend on sb and libc only.
  */

@@ -15,7 +15,11 @@ struct span {
 	size_t end;
 };
 
-#define MAX_SPANS 16
+/* The password spans of one string: as many as it holds, no limit. */
+struct spans {
+	struct span *v;
+	size_t n, alloc;
+};
 
 static int is_space(int c)
 {
@@ -103,12 +107,13 @@ static size_t any_scheme_length(const char *s)
 	return strncmp(s + i, "://", 3) == 0 ? i + 3 : 0;
 }
 
-static void add_span(struct span *spans, size_t *n, size_t start, size_t end)
+static void add_span(struct spans *sp, size_t start, size_t end)
 {
-	if (end > start && *n < MAX_SPANS) {
-		spans[*n].start = start;
-		spans[*n].end = end;
-		(*n)++;
+	if (end > start) {
+		XGROW(sp->v, sp->alloc, sp->n + 1);
+		sp->v[sp->n].start = start;
+		sp->v[sp->n].end = end;
+		sp->n++;
 	}
 }
 
@@ -171,21 +176,39 @@ static int plain_hosts(const char *r)
 	return 1;
 }
 
+/* How many raw '@' does s hold? */
+static size_t count_at(const char *s)
+{
+	size_t n = 0;
+
+	for (; (s = strchr(s, '@')); s++)
+		n++;
+	return n;
+}
+
 /*
  * Passwords in a URI: the userinfo password and password= query
  * parameters. libpq ends the userinfo at the first '@'; we take the last
  * one before the query so that a password holding a raw '@' (or '/') is
- * hidden whole. Erring towards hiding more is the point.
+ * hidden whole, and with more than one '@' in the whole string simply the
+ * last one: such a URI is refused (url_normalise), and its error message
+ * must not show what lies between. Erring towards hiding more is the
+ * point. In free text (text != 0) a query value also ends at white space
+ * or a quote, where the message around it resumes.
  */
-static void uri_spans(const char *s, size_t rest, struct span *spans, size_t *n)
+static void uri_spans(const char *s, size_t rest, struct spans *sp, int text)
 {
 	const char *r = s + rest, *q, *at = NULL, *p, *colon, *end;
-	size_t len = strlen(s);
+	size_t len = strlen(s), nat = count_at(r);
 
 	q = strchr(r, '?');
-	for (p = r; p < (q ? q : s + len); p++)
-		if (*p == '@')
-			at = p;
+	if (nat > 1) {
+		at = strrchr(r, '@');
+	} else {
+		for (p = r; p < (q ? q : s + len); p++)
+			if (*p == '@')
+				at = p;
+	}
 	if (!at && q) {
 		/*
 		 * A raw '?' in the password: accept a later '@' unless what comes
@@ -199,18 +222,24 @@ static void uri_spans(const char *s, size_t rest, struct span *spans, size_t *n)
 	if (at) {
 		colon = memchr(r, ':', (size_t)(at - r));
 		if (colon)
-			add_span(spans, n, (size_t)(colon + 1 - s), (size_t)(at - s));
+			add_span(sp, (size_t)(colon + 1 - s), (size_t)(at - s));
 	}
-	q = strchr(at ? at + 1 : r, '?');
+	/*
+	 * password= parameters: after the user info, or with several '@'
+	 * from the first '?' on (`?password=a@b` must not end the scan).
+	 */
+	q = strchr(at && nat < 2 ? at + 1 : r, '?');
 	if (!q)
 		return;
 	for (p = q + 1; *p; p = *end ? end + 1 : end) {
 		const char *eq;
 
-		end = p + strcspn(p, "&");
+		end = p + strcspn(p, text ? "& \t\n'\"" : "&");
 		eq = memchr(p, '=', (size_t)(end - p));
 		if (eq && is_password_key(p, (size_t)(eq - p)))
-			add_span(spans, n, (size_t)(eq + 1 - s), (size_t)(end - s));
+			add_span(sp, (size_t)(eq + 1 - s), (size_t)(end - s));
+		if (text && *end && *end != '&')
+			break;
 	}
 }
 
@@ -235,7 +264,7 @@ static const char *skip_kv_value(const char *p)
  * are not `key=` are taken to be more of it (`password=sec ret`), since
  * that is what the writer meant.
  */
-static void kv_spans(const char *s, struct span *spans, size_t *n)
+static void kv_spans(const char *s, struct spans *sp)
 {
 	const char *p = s, *key, *key_end, *val, *val_end, *q;
 
@@ -275,21 +304,37 @@ static void kv_spans(const char *s, struct span *spans, size_t *n)
 				val_end = p = q;
 			}
 		}
-		add_span(spans, n, (size_t)(val - s), (size_t)(val_end - s));
+		add_span(sp, (size_t)(val - s), (size_t)(val_end - s));
 	}
+}
+
+/* The next "password" at or after p, any case, or NULL. */
+static const char *find_password_word(const char *p)
+{
+	static const char word[] = "password";
+	size_t k;
+
+	for (; *p; p++) {
+		for (k = 0; word[k] && lower((unsigned char)p[k]) == word[k]; k++)
+			;
+		if (!word[k])
+			return p;
+	}
+	return NULL;
 }
 
 /*
  * A broken string can hide a password from the parse above:
  * `host='x password=secret` is one unterminated quoted host to libpq.
- * Any other "password =" not yet covered is redacted as well.
+ * Any other "password =" not yet covered is redacted as well, whatever
+ * its case; this is also how free text is searched.
  */
-static void kv_fallback_spans(const char *s, struct span *spans, size_t *n)
+static void kv_fallback_spans(const char *s, struct spans *sp, int text)
 {
 	const char *p = s, *v, *end;
-	size_t i, have = *n;
+	size_t i, have = sp->n;
 
-	while (*p && (p = strstr(p, "password"))) {
+	while (*p && (p = find_password_word(p))) {
 		v = p + 8;
 		p = v;
 		while (is_space((unsigned char)*v))
@@ -299,66 +344,169 @@ static void kv_fallback_spans(const char *s, struct span *spans, size_t *n)
 		for (v++; is_space((unsigned char)*v); v++)
 			;
 		end = skip_kv_value(v);
+		/* In a message, a quote after a bare value is the message's. */
+		if (text && *v != '\'' && end > v + 1 &&
+		    (end[-1] == '\'' || end[-1] == '"'))
+			end--;
 		for (i = 0; i < have; i++)
-			if ((size_t)(v - s) < spans[i].end &&
-			    spans[i].start < (size_t)(end - s))
+			if ((size_t)(v - s) < sp->v[i].end &&
+			    sp->v[i].start < (size_t)(end - s))
 				break;
 		if (i == have)
-			add_span(spans, n, (size_t)(v - s), (size_t)(end - s));
+			add_span(sp, (size_t)(v - s), (size_t)(end - s));
 	}
 }
 
-static void sort_spans(struct span *spans, size_t n)
+static void sort_spans(struct spans *sp)
 {
 	size_t i, j;
 	struct span t;
 
-	for (i = 1; i < n; i++)
-		for (j = i; j > 0 && spans[j - 1].start > spans[j].start; j--) {
-			t = spans[j];
-			spans[j] = spans[j - 1];
-			spans[j - 1] = t;
+	for (i = 1; i < sp->n; i++)
+		for (j = i; j > 0 && sp->v[j - 1].start > sp->v[j].start; j--) {
+			t = sp->v[j];
+			sp->v[j] = sp->v[j - 1];
+			sp->v[j - 1] = t;
 		}
 }
 
-static size_t find_spans(const char *s, struct span *spans)
+/* Every password span of s, read as a URI or as a key=value string. */
+static void find_spans(const char *s, struct spans *sp)
 {
-	size_t n = 0, lead = 0, scheme;
+	size_t lead = 0, scheme;
 
 	while (is_space((unsigned char)s[lead]))
 		lead++;
 	scheme = any_scheme_length(s + lead);
 	if (scheme) {
-		uri_spans(s, lead + scheme, spans, &n);
+		uri_spans(s, lead + scheme, sp, 0);
 	} else {
-		kv_spans(s, spans, &n);
-		kv_fallback_spans(s, spans, &n);
-		sort_spans(spans, n);
+		kv_spans(s, sp);
+		kv_fallback_spans(s, sp, 0);
 	}
-	return n;
+	sort_spans(sp);
+}
+
+/*
+ * The password spans of free text: a URI runs from its scheme to the next
+ * white space; around URIs, any "password=" value counts.
+ */
+static void find_text_spans(const char *s, struct spans *sp)
+{
+	const char *p = s, *colons, *start, *stop;
+	size_t lead = 0, i, base;
+
+	while (is_space((unsigned char)s[lead]))
+		lead++;
+	if (any_scheme_length(s + lead)) {
+		/* The whole text is one URL: a value, read as exactly that. */
+		find_spans(s, sp);
+		return;
+	}
+	while (*p) {
+		colons = strstr(p, "://");
+		start = colons;
+		while (start && start > p &&
+		       (is_alpha((unsigned char)start[-1]) ||
+			is_digit((unsigned char)start[-1]) || start[-1] == '+' ||
+			start[-1] == '.' || start[-1] == '-'))
+			start--;
+		while (start && start < colons && !is_alpha((unsigned char)*start))
+			start++;
+		if (!colons || start == colons) {
+			/* No URI here: password= words up to the next one, if any. */
+			stop = colons ? colons + 3 : p + strlen(p);
+		} else {
+			stop = start;
+		}
+		{
+			char *piece = xstrndup(p, (size_t)(stop - p));
+			struct spans part = { NULL, 0, 0 };
+
+			kv_fallback_spans(piece, &part, 1);
+			base = (size_t)(p - s);
+			for (i = 0; i < part.n; i++)
+				add_span(sp, base + part.v[i].start, base + part.v[i].end);
+			free(part.v);
+			free(piece);
+		}
+		p = stop;
+		if (!colons || start == colons)
+			continue;
+		stop = start + strcspn(start, " \t\r\n\f\v");
+		{
+			char *uri = xstrndup(start, (size_t)(stop - start));
+			struct spans part = { NULL, 0, 0 };
+
+			uri_spans(uri, any_scheme_length(uri), &part, 1);
+			base = (size_t)(start - s);
+			for (i = 0; i < part.n; i++)
+				add_span(sp, base + part.v[i].start, base + part.v[i].end);
+			free(part.v);
+			free(uri);
+		}
+		p = stop;
+	}
+	sort_spans(sp);
+}
+
+/* in with every span replaced by "***". */
+static char *replace_spans(const char *in, const struct spans *sp)
+{
+	struct sb out = SB_INIT;
+	size_t i, pos = 0;
+
+	for (i = 0; i < sp->n; i++) {
+		if (sp->v[i].start < pos) {
+			if (sp->v[i].end > pos)
+				pos = sp->v[i].end;
+			continue;
+		}
+		sb_add(&out, in + pos, sp->v[i].start - pos);
+		sb_adds(&out, "***");
+		pos = sp->v[i].end;
+	}
+	sb_adds(&out, in + pos);
+	return sb_detach(&out, NULL);
 }
 
 char *url_redact(const char *in)
 {
-	struct span spans[MAX_SPANS];
-	struct sb out = SB_INIT;
-	size_t n, i, pos = 0;
+	struct spans sp = { NULL, 0, 0 };
+	char *out;
 
 	if (!in)
 		return xstrdup("");
-	n = find_spans(in, spans);
-	for (i = 0; i < n; i++) {
-		if (spans[i].start < pos) {
-			if (spans[i].end > pos)
-				pos = spans[i].end;
-			continue;
-		}
-		sb_add(&out, in + pos, spans[i].start - pos);
-		sb_adds(&out, "***");
-		pos = spans[i].end;
-	}
-	sb_adds(&out, in + pos);
-	return sb_detach(&out, NULL);
+	find_spans(in, &sp);
+	out = replace_spans(in, &sp);
+	free(sp.v);
+	return out;
+}
+
+char *url_redact_text(const char *text)
+{
+	struct spans sp = { NULL, 0, 0 };
+	char *out;
+
+	if (!text)
+		return xstrdup("");
+	find_text_spans(text, &sp);
+	out = replace_spans(text, &sp);
+	free(sp.v);
+	return out;
+}
+
+void url_scrub(char *s)
+{
+	struct spans sp = { NULL, 0, 0 };
+	size_t i;
+
+	if (!s)
+		return;
+	find_spans(s, &sp);
+	for (i = 0; i < sp.n; i++)
+		memset(s + sp.v[i].start, '*', sp.v[i].end - sp.v[i].start);
+	free(sp.v);
 }
 
 /*
@@ -403,9 +551,9 @@ static int shares_text(const char *a, const char *b)
  */
 static char *scrub_reason(const char *reason, const char *in)
 {
-	struct span spans[MAX_SPANS];
+	struct spans sp = { NULL, 0, 0 };
 	struct sb out = SB_INIT;
-	size_t n, i, best, len;
+	size_t i, best, len;
 	const char *p = reason, *q;
 	char *secret, *tok;
 
@@ -413,15 +561,15 @@ static char *scrub_reason(const char *reason, const char *in)
 	 * One pass over libpq's text, never over our own output: a password
 	 * of stars would otherwise match each "***" written for it again.
 	 */
-	n = find_spans(in, spans);
+	find_spans(in, &sp);
 	while (*p) {
 		int hide = 0;
 
 		if (*p == '"' && (q = strchr(p + 1, '"'))) {
 			tok = xstrndup(p + 1, (size_t)(q - p - 1));
-			for (i = 0; i < n && !hide && *tok; i++) {
-				secret = xstrndup(in + spans[i].start,
-						  spans[i].end - spans[i].start);
+			for (i = 0; i < sp.n && !hide && *tok; i++) {
+				secret = xstrndup(in + sp.v[i].start,
+						  sp.v[i].end - sp.v[i].start);
 				hide = shares_text(secret, tok);
 				free(secret);
 			}
@@ -435,9 +583,9 @@ static char *scrub_reason(const char *reason, const char *in)
 		}
 		/* A bare occurrence of a password, the longest that matches. */
 		best = 0;
-		for (i = 0; i < n; i++) {
-			len = spans[i].end - spans[i].start;
-			if (len > best && !strncmp(p, in + spans[i].start, len))
+		for (i = 0; i < sp.n; i++) {
+			len = sp.v[i].end - sp.v[i].start;
+			if (len > best && !strncmp(p, in + sp.v[i].start, len))
 				best = len;
 		}
 		if (best) {
@@ -447,6 +595,7 @@ static char *scrub_reason(const char *reason, const char *in)
 			sb_addch(&out, *p++);
 		}
 	}
+	free(sp.v);
 	return sb_detach(&out, NULL);
 }
 
@@ -518,6 +667,22 @@ int url_normalise_from(const char *in, const char *where, char **out,
 		sb_add(&sb, in + start, end - start);
 	}
 
+	/*
+	 * libpq ends the user name and password at the first '@' and takes
+	 * the rest for the host: `app:Tr0ub4dor@3xyzQ@db` would look up the
+	 * host "3xyzQ@db", part of the password, and print it in every retry.
+	 * Which '@' was meant cannot be known, so say how to write it.
+	 */
+	if (scheme && count_at(sb.buf) > 1) {
+		redacted = url_redact(sb.buf);
+		err_set(err, FLUX_EXIT_CONFIG, "invalid database URL '%s'%s%s: it holds "
+			"more than one '@': write an '@' in the user name or password "
+			"(or anywhere else in the URL) as '%%40'",
+			redacted, where ? " in " : "", where ? where : "");
+		free(redacted);
+		sb_release(&sb);
+		return -1;
+	}
 	opts = PQconninfoParse(sb.buf, &pqerr);
 	if (!opts) {
 		if (pqerr) {

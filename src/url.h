@@ -32,7 +32,28 @@ int url_normalise(const char *in, char **out, struct flux_err *err);
 int url_normalise_from(const char *in, const char *where, char **out,
 		       struct flux_err *err);
 
-/* A copy with any password replaced by "***". Never fails. */
+/*
+ * A URI with more than one raw '@' is refused (FLUX_EXIT_CONFIG): libpq
+ * would end the password at the first one and take the rest for a host.
+ */
+
+/* A copy of a URL or conninfo with any password replaced by "***". */
 char *url_redact(const char *in);
+
+/*
+ * A copy of free text (a message, or any value a user gave) with the
+ * password of every URL and every `password=` in it replaced by "***":
+ * a text that starts with a scheme is read whole as url_redact() reads it;
+ * otherwise a URL runs from its scheme to the next white space. Every
+ * message that quotes a user value passes it (or itself) through this.
+ */
+char *url_redact_text(const char *text);
+
+/*
+ * Overwrite, in place, every password byte of the URL or conninfo s with
+ * '*' (same length): for flux's own argv, so that /proc/PID/cmdline and
+ * ps no longer show it.
+ */
+void url_scrub(char *s);
 
 #endif

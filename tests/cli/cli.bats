@@ -12,9 +12,10 @@ load helper
 		assert_contains "$output" "$c" "stdout"
 	done
 	assert_icontains "$output" "exit codes" "stdout"
-	for c in 0 1 2 3 4 5 6 7 8 9 130 143; do
+	for c in 0 1 2 3 4 5 6 7 8 9 11 130 143; do
 		assert_match "$output" "(^|[^0-9])$c([^0-9]|$)" "stdout (code $c)"
 	done
+	assert_contains "$output" "cannot write output" "stdout"
 }
 
 @test "--version prints flux VERSION" {
@@ -294,4 +295,36 @@ load helper
 	run --separate-stderr flux apply 1
 	assert_status 0
 	assert_eq "$(history_ids)" "20200101_001_a"
+}
+
+@test "exit 11: stdout cannot be written (/dev/full), with the system's reason" {
+	write_migration 20200101_001_a "create table a (id int);"
+	run --separate-stderr bash -c '"$FLUX_BIN" status </dev/null >/dev/full'
+	assert_status 11
+	assert_contains "$stderr" "cannot write output: No space left on device" "stderr"
+	run --separate-stderr bash -c '"$FLUX_BIN" config </dev/null >/dev/full'
+	assert_status 11
+	assert_contains "$stderr" "No space left on device" "stderr"
+	run --separate-stderr bash -c '"$FLUX_BIN" --help </dev/null >/dev/full'
+	assert_status 11
+	# output larger than the stdio buffer fails in mid-run, not at exit
+	local i
+	for i in $(seq -w 1 300); do : >"migrations/20200101_${i}_a_rather_long_name_for_a_wide_status_table.sql"; done
+	run --separate-stderr bash -c '"$FLUX_BIN" status --format json </dev/null >/dev/full'
+	assert_status 11
+	assert_contains "$stderr" "No space left on device" "stderr"
+	assert_not_contains "$stderr" "usage" "stderr"
+}
+
+@test "a closed pipe (flux status | head -1) is no error: exit 0, no message" {
+	local i
+	# far more than a pipe holds (64 KiB), so flux writes after head has gone
+	for i in $(seq -w 1 3000); do : >"migrations/20200101_${i}_a_rather_long_name_for_a_wide_status_table.sql"; done
+	run --separate-stderr bash -c 'set -o pipefail; "$FLUX_BIN" status </dev/null 2>"$0" | head -1' "$BATS_TEST_TMPDIR/err"
+	assert_status 0
+	assert_contains "$output" "ID" "stdout"
+	assert_eq "$(cat "$BATS_TEST_TMPDIR/err")" "" "stderr"
+	run --separate-stderr bash -c 'set -o pipefail; "$FLUX_BIN" status --format json </dev/null 2>"$0" | head -c 10' "$BATS_TEST_TMPDIR/err"
+	assert_status 0
+	assert_eq "$(cat "$BATS_TEST_TMPDIR/err")" "" "stderr"
 }

@@ -225,3 +225,49 @@ config_line() {
 	assert_status 1
 	assert_not_contains "$output$stderr" "$pw" "output"
 }
+
+@test "reserved words as schema or table are exit 3 up front: every one the server reserves" {
+	local words w n=0
+	# 'R' reserved, 'T' reserved but usable as a function or type name:
+	# neither can name a schema or table unquoted.
+	words=$(psql_q "select word from pg_get_keywords() where catcode in ('R', 'T') order by 1")
+	[ "$(wc -w <<<"$words")" -gt 50 ] || { echo "too few keywords: $words" >&2; false; }
+	write_migration 20200101_001_a "create table a (id int);"
+	for w in $words; do
+		run --separate-stderr env FLUX_MIGRATIONS_TABLE="$w" "$FLUX_BIN" apply
+		[ "$status" -eq 3 ] || { echo "table '$w'"; show_run; false; }
+		assert_contains "$stderr" "'$w'" "stderr"
+		assert_contains "$stderr" "reserved word" "stderr"
+		n=$((n + 1))
+	done
+	# any case, as schema too, from the file
+	for w in USER Select order; do
+		printf '[backend]\nmigrations_schema = "%s"\n' "$w" >flux.toml
+		run --separate-stderr flux apply
+		assert_status 3
+		assert_contains "$stderr" "flux.toml:2" "stderr"
+		assert_contains "$stderr" "reserved word" "stderr"
+	done
+	rm flux.toml
+	assert_no_history_table
+	assert_no_relation public.a
+	# an unreserved key word and near misses still work
+	run --separate-stderr env FLUX_MIGRATIONS_TABLE=users "$FLUX_BIN" apply
+	assert_status 0
+	assert_eq "$(history_ids public.users)" "20200101_001_a"
+	run --separate-stderr env FLUX_MIGRATIONS_TABLE=name FLUX_MIGRATIONS_SCHEMA=int "$FLUX_BIN" status
+	assert_status 0
+}
+
+@test "a key set twice in flux.toml or flux.ini is exit 3 naming file, line and key" {
+	printf '[flux]\nlog_level = "debug"\nmigration_directory = "migrations"\nlog_level = "error"\n' >flux.toml
+	run --separate-stderr flux config
+	assert_status 3
+	assert_contains "$stderr" "duplicate key 'flux.log_level' in flux.toml:4: already set at line 2" "stderr"
+	rm flux.toml
+	printf '[backend]\nmigrations_table = a\n[flux]\nlog_level = info\n[backend]\nmigrations_table = b\n' >flux.ini
+	run --separate-stderr flux apply
+	assert_status 3
+	assert_contains "$stderr" "duplicate key 'backend.migrations_table' in flux.ini:6: already set at line 2" "stderr"
+	assert_no_history_table
+}

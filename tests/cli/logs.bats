@@ -206,3 +206,59 @@ apply 20200101_002_b" "stdout"
 	assert_status 6
 	assert_not_contains "$output$stderr" "$pw" "output"
 }
+
+@test "FLUX_LOG_FORMAT=JSON (any case) and FLUX_LOG_FORMAT_FILE: the earliest errors are JSON too" {
+	local fmt
+	for fmt in json JSON Json; do
+		# an unknown option: found before anything else is read
+		run --separate-stderr env FLUX_LOG_FORMAT="$fmt" "$FLUX_BIN" --no-such-option
+		assert_status 2
+		check_json_lines || { show_run; false; }
+		assert_contains "$stderr" "no-such-option" "stderr"
+	done
+	printf 'JSON\n' >"$BATS_TEST_TMPDIR/format"
+	run --separate-stderr env FLUX_LOG_FORMAT_FILE="$BATS_TEST_TMPDIR/format" "$FLUX_BIN" --no-such-option
+	assert_status 2
+	check_json_lines || { show_run; false; }
+	run --separate-stderr env FLUX_LOG_FORMAT_FILE="$BATS_TEST_TMPDIR/format" FLUX_LOG_LEVEL=loud "$FLUX_BIN" status
+	assert_status 3
+	check_json_lines || { show_run; false; }
+	run --separate-stderr flux --log-format JSON nosuchcommand
+	assert_status 2
+	check_json_lines || { show_run; false; }
+	# and the whole run stays JSON once configured from the file
+	two_migrations
+	run --separate-stderr env FLUX_LOG_FORMAT_FILE="$BATS_TEST_TMPDIR/format" "$FLUX_BIN" apply
+	assert_status 0
+	check_json_lines || { show_run; false; }
+}
+
+@test "text: control characters in file names and values are escaped, one event one line" {
+	local nl=$'\n' esc=$'\e'
+	write_migration "20200101_001_a${nl}flux: error: forged" "create table a (id int);"
+	write_migration "20200101_002_b${esc}[31mred" "create table b (id int);"
+	run --separate-stderr flux apply
+	assert_status 0
+	assert_contains "$stderr" '20200101_001_a\nflux: error: forged' "stderr"
+	assert_contains "$stderr" '20200101_002_b\x1b[31mred' "stderr"
+	assert_not_contains "$stderr" "$esc" "stderr"
+	# every line starts as a flux line: the newline forged none
+	local line
+	while IFS= read -r line; do
+		[[ $line == "flux: "* ]] || { echo "not a flux line: $line" >&2; show_run; false; }
+		[[ $line != "flux: error: forged"* ]] || { echo "forged line: $line" >&2; show_run; false; }
+	done <<<"$stderr"
+	# a list in a message keeps a line per item; the name's newline stays escaped
+	printf 'create table a (id bigint);\n' >"migrations/20200101_001_a${nl}flux: error: forged.sql"
+	printf 'create table b (id bigint);\n' >"migrations/20200101_002_b${esc}[31mred.sql"
+	run --separate-stderr flux validate
+	assert_status 5
+	assert_contains "$stderr" $'\nflux: error:   20200101_001_a\\nflux: error: forged: modified' "stderr"
+	assert_contains "$stderr" $'\nflux: error:   20200101_002_b\\x1b[31mred: modified' "stderr"
+	assert_eq "$(printf '%s\n' "$stderr" | grep -c '^flux: error: forged')" 0 "forged lines"
+	# a value: an unknown option with a newline and a DEL
+	run --separate-stderr flux $'--x\nflux: info: forged\x7f'
+	assert_status 2
+	assert_eq "$(printf '%s\n' "$stderr" | wc -l)" 1 "stderr lines"
+	assert_contains "$stderr" '--x\nflux: info: forged\x7f' "stderr"
+}

@@ -340,6 +340,34 @@ static void test_set_bad(void **state)
 		  "invalid migrations_lock_id '-9223372036854775809' in X: expected an integer (int64)" },
 		{ CFG_MIGRATIONS_LOCK_ID, "12abc", CFG_SRC_ENV, "X", FLUX_EXIT_CONFIG,
 		  "invalid migrations_lock_id '12abc' in X: expected an integer (int64)" },
+		/* reserved words cannot name a schema or table unquoted */
+		{ CFG_MIGRATIONS_TABLE, "user", CFG_SRC_ENV, "FLUX_MIGRATIONS_TABLE", FLUX_EXIT_CONFIG,
+		  "invalid migrations_table 'user' in FLUX_MIGRATIONS_TABLE: a reserved word in "
+		  "PostgreSQL, which flux's unquoted names cannot use; choose another name" },
+		{ CFG_MIGRATIONS_SCHEMA, "Select", CFG_SRC_FILE, "flux.toml:4", FLUX_EXIT_CONFIG,
+		  "invalid migrations_schema 'Select' in flux.toml:4: a reserved word in "
+		  "PostgreSQL, which flux's unquoted names cannot use; choose another name" },
+		/* a URL or conninfo given to the wrong setting: password redacted */
+		{ CFG_MIGRATION_DIRECTORY, "postgresql://app:hunter2@db/app", CFG_SRC_FLAG,
+		  "--migration-directory", FLUX_EXIT_USAGE,
+		  "invalid migration_directory 'postgresql://app:***@db/app' in --migration-directory: "
+		  "expected a directory path, not a database URL (--database-url or FLUX_DATABASE_URL takes that)" },
+		{ CFG_WAIT_TIMEOUT, "postgresql://app:hunter2@db/app", CFG_SRC_FLAG, "--wait-timeout",
+		  FLUX_EXIT_USAGE,
+		  "invalid wait_timeout 'postgresql://app:***@db/app' in --wait-timeout: "
+		  "expected a duration: 500ms, 30s, 2m or seconds" },
+		{ CFG_LOCK_TIMEOUT, "postgres+asyncpg://h/db?password=hunter2", CFG_SRC_ENV,
+		  "FLUX_LOCK_TIMEOUT", FLUX_EXIT_CONFIG,
+		  "invalid lock_timeout 'postgres+asyncpg://h/db?password=***' in FLUX_LOCK_TIMEOUT: "
+		  "expected a duration: 500ms, 30s, 2m or seconds" },
+		{ CFG_LOG_LEVEL, "host=db password=hunter2 user=u", CFG_SRC_FILE, "flux.ini:2",
+		  FLUX_EXIT_CONFIG,
+		  "invalid log_level 'host=db password=*** user=u' in flux.ini:2: "
+		  "expected one of debug, info, warning, error" },
+		{ CFG_MIGRATIONS_SCHEMA, "host=db password='hun ter2'", CFG_SRC_ENV,
+		  "FLUX_MIGRATIONS_SCHEMA", FLUX_EXIT_CONFIG,
+		  "invalid migrations_schema 'host=db password=***' in FLUX_MIGRATIONS_SCHEMA: "
+		  "expected an identifier: a letter or '_', then up to 62 letters, digits or '_'" },
 		{ CFG_MIGRATIONS_LOCK_ID, " 12", CFG_SRC_ENV, "X", FLUX_EXIT_CONFIG,
 		  "invalid migrations_lock_id ' 12' in X: expected an integer (int64)" },
 		{ CFG_MIGRATIONS_LOCK_ID, "0x10", CFG_SRC_ENV, "X", FLUX_EXIT_CONFIG,
@@ -450,6 +478,30 @@ static void test_set_url_never_echoes_password(void **state)
 }
 
 /* --- durations and identifiers ----------------------------------------- */
+
+static void test_reserved_words(void **state)
+{
+	static const struct {
+		const char *in;
+		bool want;
+	} cases[] = {
+		{ "select", true }, { "user", true }, { "order", true },
+		{ "USER", true }, { "Table", true }, { "all", true },
+		{ "with", true }, { "left", true }, { "verbose", true },
+		{ "system_user", true }, { "current_schema", true },
+		{ "public", false }, { "_flux_migrations", false },
+		{ "users", false }, { "selects", false }, { "orders", false },
+		{ "name", false }, { "int", false }, { "a", false }, { "", false },
+		{ "zzz", false },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < N(cases); i++)
+		if (cfg_reserved_word(cases[i].in) != cases[i].want)
+			fail_msg("cfg_reserved_word('%s') != %d", cases[i].in,
+				 cases[i].want);
+}
 
 static void test_durations(void **state)
 {
@@ -618,10 +670,34 @@ static const struct file_case file_cases[] = {
 	  0, FLUX_EXIT_OK, NULL, NULL,
 	  { [CFG_LOG_LEVEL] = "error", [CFG_APPLY_REPEATABLE_ON_UNDO] = "false",
 	    [CFG_MIGRATIONS_LOCK_ID] = "1000" } },
-	{ "duplicate key: last wins", "[flux]\n"
+	/* TOML: a key may be defined once; flux.ini is read the same way. */
+	{ "duplicate key", "[flux]\n"
 	  "log_level = debug\n"
 	  "log_level = error\n",
-	  0, FLUX_EXIT_OK, NULL, NULL, { [CFG_LOG_LEVEL] = "error" } },
+	  -1, FLUX_EXIT_CONFIG,
+	  "duplicate key 'flux.log_level' in %s:3: already set at line 2 (TOML allows a key once)",
+	  NULL, { NULL } },
+	{ "duplicate key in a repeated section", "[flux]\n"
+	  "log_level = debug\n"
+	  "[backend]\n"
+	  "migrations_table = t\n"
+	  "[flux]\n"
+	  "log_level = debug\n",
+	  -1, FLUX_EXIT_CONFIG,
+	  "duplicate key 'flux.log_level' in %s:6: already set at line 2 (TOML allows a key once)",
+	  NULL, { NULL } },
+	{ "duplicate unknown key", "[flux]\n"
+	  "colour = red\n"
+	  "colour = blue\n",
+	  -1, FLUX_EXIT_CONFIG,
+	  "duplicate key 'flux.colour' in %s:3: already set at line 2 (TOML allows a key once)",
+	  NULL, { NULL } },
+	{ "one key name in two sections is no duplicate", "[flux]\n"
+	  "log_level = error\n"
+	  "[backend]\n"
+	  "log_level = debug\n",
+	  0, FLUX_EXIT_OK, NULL, "flux: warning: unknown key 'log_level' in %s:4 (ignored)\n",
+	  { [CFG_LOG_LEVEL] = "error" } },
 	{ "long value line", "[flux]\n"
 	  "migration_directory = \"/x/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/end\"\n"
 	  "log_level = debug\n",
@@ -943,6 +1019,7 @@ int main(void)
 		cmocka_unit_test(test_set_url_never_echoes_password),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_identifiers),
+		cmocka_unit_test(test_reserved_words),
 		cmocka_unit_test(test_file_cases),
 		cmocka_unit_test(test_file_where),
 		cmocka_unit_test(test_file_unreadable),

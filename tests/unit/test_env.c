@@ -64,6 +64,8 @@ static const struct {
 	{ "empty", "", 0 },
 	{ "nul", "de\0bug", 6 },
 	{ "bad_url", "postgresql://u:s3cret@db:x/app\n", 0 },
+	{ "json_upper", "JSON\n", 0 },
+	{ "text", "text\n", 0 },
 };
 
 static char *expand(const char *s)
@@ -188,6 +190,15 @@ static const struct env_case cases[] = {
 	{ "bad DATABASE_URL names it", { "DATABASE_URL", "postgresql://u:pw@h:x/d", NULL }, -1,
 	  FLUX_EXIT_CONFIG,
 	  "invalid database URL 'postgresql://u:***@h:x/d' in DATABASE_URL: invalid port number: \"x\"",
+	  0, NULL, NULL },
+	/* the URL itself where its file was meant: the path is quoted redacted */
+	{ "url as _FILE path", { "FLUX_DATABASE_URL_FILE", "postgresql://u:s3cret@{tmp}/x", NULL },
+	  -1, FLUX_EXIT_CONFIG,
+	  "cannot read FLUX_DATABASE_URL_FILE 'postgresql://u:***@{tmp}/x': No such file or directory",
+	  0, NULL, NULL },
+	{ "conninfo as _FILE path", { "FLUX_LOG_LEVEL_FILE", "host=h password=s3cret", NULL },
+	  -1, FLUX_EXIT_CONFIG,
+	  "cannot read FLUX_LOG_LEVEL_FILE 'host=h password=***': No such file or directory",
 	  0, NULL, NULL },
 	{ "bad duration", { "FLUX_WAIT_TIMEOUT", "1h", NULL }, -1, FLUX_EXIT_CONFIG,
 	  "invalid wait_timeout '1h' in FLUX_WAIT_TIMEOUT: expected a duration: 500ms, 30s, 2m or seconds",
@@ -334,6 +345,43 @@ static void test_config_path(void **state)
 }
 
 /* NULL means the real environment. */
+/* The earliest errors' format: FLUX_LOG_FORMAT or its _FILE, any case. */
+static void test_log_json(void **state)
+{
+	static const struct {
+		const char *vars[5]; /* values may use {tmp} */
+		bool want;
+	} json_cases[] = {
+		{ { NULL }, false },
+		{ { "FLUX_LOG_FORMAT", "json", NULL }, true },
+		{ { "FLUX_LOG_FORMAT", "JSON", NULL }, true },
+		{ { "FLUX_LOG_FORMAT", "Json", NULL }, true },
+		{ { "FLUX_LOG_FORMAT", "text", NULL }, false },
+		{ { "FLUX_LOG_FORMAT", "jsonl", NULL }, false },
+		{ { "FLUX_LOG_FORMAT", "", NULL }, false },
+		{ { "FLUX_LOG_FORMAT_FILE", "{tmp}/json_upper", NULL }, true },
+		{ { "FLUX_LOG_FORMAT_FILE", "{tmp}/text", NULL }, false },
+		{ { "FLUX_LOG_FORMAT_FILE", "{tmp}/missing", NULL }, false },
+		{ { "FLUX_LOG_FORMAT", "text", "FLUX_LOG_FORMAT_FILE", "{tmp}/json_upper", NULL }, false },
+	};
+	size_t i, j;
+
+	(void)state;
+	write_files();
+	for (i = 0; i < N(json_cases); i++) {
+		char *vars[5] = { NULL };
+
+		for (j = 0; json_cases[i].vars[j]; j++)
+			vars[j] = expand(json_cases[i].vars[j]);
+		fake_env = (const char *const *)vars;
+		if (env_log_json(fake_lookup) != json_cases[i].want)
+			fail_msg("case %zu: env_log_json != %d", i, json_cases[i].want);
+		fake_env = NULL;
+		for (j = 0; vars[j]; j++)
+			free(vars[j]);
+	}
+}
+
 static void test_real_getenv(void **state)
 {
 	struct flux_err err = FLUX_ERR_INIT;
@@ -358,6 +406,7 @@ int main(void)
 		cmocka_unit_test(test_all_keys),
 		cmocka_unit_test(test_precedence),
 		cmocka_unit_test(test_config_path),
+		cmocka_unit_test(test_log_json),
 		cmocka_unit_test(test_real_getenv),
 	};
 

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "err.h"
+#include "sb.h"
 #include "url.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -63,6 +64,10 @@ static void test_normalise_ok(void **state)
 		{ "postgresql://h1:5432,h2:5433/db", "postgresql://h1:5432,h2:5433/db" },
 		{ "postgresql:///db?host=/var/run/postgresql", "postgresql:///db?host=/var/run/postgresql" },
 		{ "postgresql://[::1]:5432/db", "postgresql://[::1]:5432/db" },
+		/* one raw '@' outside the user info is no ambiguity */
+		{ "postgresql://h/db?application_name=a@b", "postgresql://h/db?application_name=a@b" },
+		{ "postgresql://app:p%40ss@h/db", "postgresql://app:p%40ss@h/db" },
+		{ "host=h password=a@b@c", "host=h password=a@b@c" },
 	};
 	size_t i;
 
@@ -118,6 +123,28 @@ static void test_normalise_bad(void **state)
 		  "invalid database URL 'host=h password=***': missing \"=\" after \"***\" in connection info string" },
 		{ "postgresql://h/db?password=a%zz",
 		  "invalid database URL 'postgresql://h/db?password=***': invalid percent-encoded token: \"***\"" },
+		/* a raw '@' in the password: refused before libpq takes a host from it */
+		{ "postgresql://app:Tr0ub4dor@3xyzQ@db/app",
+		  "invalid database URL 'postgresql://app:***@db/app': it holds more than one '@': "
+		  "write an '@' in the user name or password (or anywhere else in the URL) as '%40'" },
+		{ "postgresql+asyncpg://app:a@b/c@db:5432/app",
+		  "invalid database URL 'postgresql://app:***@db:5432/app': it holds more than one '@': "
+		  "write an '@' in the user name or password (or anywhere else in the URL) as '%40'" },
+		{ "postgresql://app:a@b?c@db/app",
+		  "invalid database URL 'postgresql://app:***@db/app': it holds more than one '@': "
+		  "write an '@' in the user name or password (or anywhere else in the URL) as '%40'" },
+		{ "postgresql://me@corp:pw@db/app",
+		  "invalid database URL 'postgresql://me@corp:***@db/app': it holds more than one '@': "
+		  "write an '@' in the user name or password (or anywhere else in the URL) as '%40'" },
+		{ "postgresql://u@h:1/db?password=Zab@cdZ",
+		  "invalid database URL 'postgresql://u@h:***': it holds more than one '@': "
+		  "write an '@' in the user name or password (or anywhere else in the URL) as '%40'" },
+		{ "postgresql://u@h/db?password=ab@cd&sslmode=require",
+		  "invalid database URL 'postgresql://u@h/db?password=***&sslmode=require': it holds more than one '@': "
+		  "write an '@' in the user name or password (or anywhere else in the URL) as '%40'" },
+		{ "postgresql://app:pw@db/app?application_name=a@b",
+		  "invalid database URL 'postgresql://app:***@b': it holds more than one '@': "
+		  "write an '@' in the user name or password (or anywhere else in the URL) as '%40'" },
 	};
 	size_t i;
 
@@ -208,6 +235,112 @@ static void test_redact(void **state)
 	free(r);
 }
 
+/* No limit on the number of passwords a string may hold. */
+static void test_redact_many(void **state)
+{
+	struct sb in = SB_INIT, want = SB_INIT;
+	char *r;
+	int i;
+
+	(void)state;
+	sb_adds(&in, "host=h");
+	sb_adds(&want, "host=h");
+	for (i = 0; i < 40; i++) {
+		sb_addf(&in, " password=p%d", i);
+		sb_adds(&want, " password=***");
+	}
+	r = url_redact(in.buf);
+	assert_string_equal(r, want.buf);
+	free(r);
+	r = url_redact_text(in.buf);
+	assert_string_equal(r, want.buf);
+	free(r);
+	sb_reset(&in);
+	sb_reset(&want);
+	sb_adds(&in, "postgresql://h/db?x=1");
+	sb_adds(&want, "postgresql://h/db?x=1");
+	for (i = 0; i < 40; i++) {
+		sb_addf(&in, "&password=p%d", i);
+		sb_adds(&want, "&password=***");
+	}
+	r = url_redact(in.buf);
+	assert_string_equal(r, want.buf);
+	free(r);
+	sb_release(&in);
+	sb_release(&want);
+}
+
+/* Free text: a message or any value, with URLs or conninfo anywhere in it. */
+static void test_redact_text(void **state)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{ "postgresql://u:secret@h/db", "postgresql://u:***@h/db" },
+		{ "postgresql://u:sec ret@h/db", "postgresql://u:***@h/db" },
+		{ "migrations", "migrations" },
+		{ "", "" },
+		{ "unknown option '--dry-run=postgresql://u:secret@h/db' (see 'flux --help')",
+		  "unknown option '--dry-run=postgresql://u:***@h/db' (see 'flux --help')" },
+		{ "apply: unexpected argument 'postgres+asyncpg://u:secret@h/db': expected a number",
+		  "apply: unexpected argument 'postgres+asyncpg://u:***@h/db': expected a number" },
+		{ "a 'postgresql://h/db?sslmode=require&password=secret' b",
+		  "a 'postgresql://h/db?sslmode=require&password=***' b" },
+		{ "two: postgresql://a:one@h/x and mysql://b:two@h/y",
+		  "two: postgresql://a:***@h/x and mysql://b:***@h/y" },
+		{ "invalid x 'host=db password=secret' in X", "invalid x 'host=db password=***' in X" },
+		{ "invalid x 'host=db PassWord = secret' in X", "invalid x 'host=db PassWord = ***' in X" },
+		{ "invalid x 'host=db password='sec ret'' in X", "invalid x 'host=db password=***' in X" },
+		{ "cannot open 'postgresql://app:Tr0ub4dor@3xyzQ@db/app': no",
+		  "cannot open 'postgresql://app:***@db/app': no" },
+		{ "no url: a://b and c:d@e", "no url: a://b and c:d@e" },
+		{ "http://host/path", "http://host/path" },
+		/* already redacted text stays as it is */
+		{ "x 'postgresql://u:***@h/db?password=***' y", "x 'postgresql://u:***@h/db?password=***' y" },
+		{ "x 'host=h password=***' y", "x 'host=h password=***' y" },
+	};
+	size_t i;
+	char *r;
+
+	(void)state;
+	for (i = 0; i < N(cases); i++) {
+		r = url_redact_text(cases[i].in);
+		if (strcmp(r, cases[i].want) != 0)
+			fail_msg("url_redact_text('%s') = '%s', want '%s'", cases[i].in, r,
+				 cases[i].want);
+		free(r);
+	}
+	r = url_redact_text(NULL);
+	assert_string_equal(r, "");
+	free(r);
+}
+
+/* In place, same length: what /proc/PID/cmdline shows afterwards. */
+static void test_scrub(void **state)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{ "postgresql://app:secret@db/app", "postgresql://app:******@db/app" },
+		{ "postgresql://app:Tr0ub4dor@3xyzQ@db/app", "postgresql://app:***************@db/app" },
+		{ "postgresql://h/db?password=pw&sslmode=require", "postgresql://h/db?password=**&sslmode=require" },
+		{ "host=h password='a b' dbname=d", "host=h password=***** dbname=d" },
+		{ "postgresql://app@db/app", "postgresql://app@db/app" },
+		{ "", "" },
+	};
+	size_t i;
+	char *s;
+
+	(void)state;
+	for (i = 0; i < N(cases); i++) {
+		s = strdup(cases[i].in);
+		url_scrub(s);
+		assert_string_equal(s, cases[i].want);
+		free(s);
+	}
+	url_scrub(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -216,6 +349,9 @@ int main(void)
 		cmocka_unit_test(test_normalise_bad),
 		cmocka_unit_test(test_normalise_from),
 		cmocka_unit_test(test_redact),
+		cmocka_unit_test(test_redact_many),
+		cmocka_unit_test(test_redact_text),
+		cmocka_unit_test(test_scrub),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,122 @@
+/* Unit tests for src/log.c: one event, one line, in text and in JSON. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "log.h"
+#include "sb.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static FILE *capture_file;
+static int saved_stderr = -1;
+
+/* Send stderr to a temporary file until capture_end(). */
+static void capture_begin(void)
+{
+	fflush(stderr);
+	capture_file = tmpfile();
+	assert_non_null(capture_file);
+	saved_stderr = dup(2);
+	assert_true(saved_stderr >= 0);
+	assert_true(dup2(fileno(capture_file), 2) >= 0);
+}
+
+/* Restore stderr; returns what was written (caller frees). */
+static char *capture_end(void)
+{
+	struct sb sb = SB_INIT;
+	char buf[512];
+	size_t n;
+
+	fflush(stderr);
+	dup2(saved_stderr, 2);
+	close(saved_stderr);
+	rewind(capture_file);
+	while ((n = fread(buf, 1, sizeof(buf), capture_file)) > 0)
+		sb_add(&sb, buf, n);
+	fclose(capture_file);
+	return sb_detach(&sb, NULL);
+}
+
+/*
+ * A file name or value holding control bytes is one text line: a newline
+ * cannot forge a second event, an ESC cannot reach the terminal.
+ */
+static void test_text_escapes_controls(void **state)
+{
+	static const struct {
+		const char *msg, *want;
+	} cases[] = {
+		{ "plain", "flux: warning: plain\n" },
+		{ "a\nflux: error: forged", "flux: warning: a\\nflux: error: forged\n" },
+		{ "cr\rlf\r\n", "flux: warning: cr\\rlf\\r\\n\n" },
+		{ "esc \x1b[31mred\x1b[0m", "flux: warning: esc \\x1b[31mred\\x1b[0m\n" },
+		{ "bell\a del\x7f nul-less \x01\x1f", "flux: warning: bell\\x07 del\\x7f nul-less \\x01\\x1f\n" },
+		{ "tab\tstays", "flux: warning: tab\tstays\n" },
+		{ "utf-8 caf\xc3\xa9 stays", "flux: warning: utf-8 caf\xc3\xa9 stays\n" },
+	};
+	size_t i;
+	char *out;
+
+	(void)state;
+	log_setup(LOG_INFO, LOG_TEXT);
+	for (i = 0; i < N(cases); i++) {
+		capture_begin();
+		log_warn("test", "%s", cases[i].msg);
+		out = capture_end();
+		assert_string_equal(out, cases[i].want);
+		free(out);
+	}
+}
+
+/* Info lines have no level word; the escaping is the same. */
+static void test_text_info(void **state)
+{
+	char *out;
+
+	(void)state;
+	log_setup(LOG_INFO, LOG_TEXT);
+	capture_begin();
+	log_info("applied", "applied 'a\nb' in %d ms", 3);
+	out = capture_end();
+	assert_string_equal(out, "flux: applied 'a\\nb' in 3 ms\n");
+	free(out);
+}
+
+/* JSON escapes control bytes its own way: still one line. */
+static void test_json_one_line(void **state)
+{
+	char *out, *msg;
+
+	(void)state;
+	log_setup(LOG_INFO, LOG_JSON);
+	capture_begin();
+	log_error("error", "x\ny\x1bz");
+	out = capture_end();
+	log_setup(LOG_INFO, LOG_TEXT);
+	assert_non_null(strchr(out, '\n'));
+	assert_true(strchr(out, '\n') == out + strlen(out) - 1);
+	msg = strstr(out, "\"msg\":\"x\\ny\\u001bz\"");
+	if (!msg)
+		fail_msg("unexpected JSON line: %s", out);
+	free(out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_text_escapes_controls),
+		cmocka_unit_test(test_text_info),
+		cmocka_unit_test(test_json_one_line),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
