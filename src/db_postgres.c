@@ -9,6 +9,7 @@
 #include "db.h"
 
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,12 @@ struct db {
 	bool locked;
 	bool async_commits; /* commits since the last flush were asynchronous */
 	const char *current_id; /* migration running, for NOTICE logs */
+	/*
+	 * Behind a session-pooling pooler: the server backend our client is
+	 * pinned to, which takes and must keep the lock. 0 on a direct
+	 * connection (where libpq's backend pid is the server's).
+	 */
+	int pooled_pid;
 };
 
 /* Connection parameters: connect_timeout first so the URL may override it. */
@@ -418,18 +425,263 @@ static void log_lock_holder(struct db *db, long long waited_ms)
 	PQclear(res);
 }
 
+/* "host:port" of the open connection, for messages. */
+static char *conn_where(PGconn *c)
+{
+	struct sb sb = SB_INIT;
+	const char *host = PQhost(c), *port = PQport(c);
+
+	sb_addf(&sb, "%s:%s", host && *host ? host : "localhost", port && *port ? port : "5432");
+	return sb_detach(&sb, NULL);
+}
+
+static int refuse_standby(struct db *db, struct flux_err *err)
+{
+	char *where = conn_where(db->conn);
+
+	err_set(err, FLUX_EXIT_REFUSED,
+		"the server at %s is a read-only standby (in recovery): apply and rollback "
+		"write, so connect to the primary", where);
+	free(where);
+	return -1;
+}
+
+static int refuse_transaction_pooler(struct db *db, const char *why, struct flux_err *err)
+{
+	char *where = conn_where(db->conn);
+
+	err_set(err, FLUX_EXIT_REFUSED,
+		"a transaction-pooling pooler at %s is in the way (%s): the session advisory "
+		"lock %s would not protect the migrations; connect to the database directly "
+		"or through session pooling", where, why, db->lock_id);
+	free(where);
+	return -1;
+}
+
+/* The probe's connection parameters: main's, on the very host it reached. */
+struct probe_params {
+	const char **keys, **vals;
+	PQconninfoOption *opts;
+};
+
+static void probe_params_init(struct probe_params *p, PGconn *c)
+{
+	PQconninfoOption *o;
+	const char *hostaddr = PQhostaddr(c);
+	size_t n = 0;
+
+	p->opts = PQconninfo(c);
+	for (o = p->opts; o && o->keyword; o++)
+		n++;
+	p->keys = xcalloc(n + 4, sizeof(*p->keys));
+	p->vals = xcalloc(n + 4, sizeof(*p->vals));
+	n = 0;
+	for (o = p->opts; o && o->keyword; o++) {
+		if (!o->val || !*o->val || !strcmp(o->keyword, "host") ||
+		    !strcmp(o->keyword, "hostaddr") || !strcmp(o->keyword, "port"))
+			continue;
+		p->keys[n] = o->keyword;
+		p->vals[n++] = o->val;
+	}
+	p->keys[n] = "host";
+	p->vals[n++] = PQhost(c);
+	p->keys[n] = "port";
+	p->vals[n++] = PQport(c);
+	if (hostaddr && *hostaddr) {
+		p->keys[n] = "hostaddr";
+		p->vals[n++] = hostaddr;
+	}
+}
+
+static void probe_params_release(struct probe_params *p)
+{
+	free(p->keys);
+	free(p->vals);
+	PQconninfoFree(p->opts);
+}
+
+/*
+ * The probe's `select pg_backend_pid()`, waiting at most timeout_ms for a
+ * pooler that has no server connection to give it. 1 on a timeout.
+ */
+static int probe_pid(PGconn *c, long timeout_ms, int *pid)
+{
+	long long deadline = clock_ms() + timeout_ms;
+	PGresult *res;
+	int rc = -1;
+
+	if (!PQsendQuery(c, "select pg_backend_pid()"))
+		return -1;
+	while (PQisBusy(c)) {
+		struct pollfd pfd = { PQsocket(c), POLLIN, 0 };
+		long long left = deadline - clock_ms();
+
+		if (left <= 0 || db_interrupted)
+			return 1;
+		if (poll(&pfd, 1, left < 100 ? (int)left : 100) < 0)
+			continue;
+		if (!PQconsumeInput(c))
+			return -1;
+	}
+	while ((res = PQgetResult(c))) {
+		if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+			*pid = atoi(PQgetvalue(res, 0, 0));
+			rc = 0;
+		}
+		PQclear(res);
+	}
+	return rc;
+}
+
+/* Rounds of the pinning test; each costs two short round trips. */
+#define POOL_ROUNDS 12
+/* How long the probe may wait for a server connection from the pool. */
+#define POOL_PROBE_TIMEOUT_MS 10000
+
+/*
+ * Behind a pooler (libpq's backend pid is not the server's): does it pin
+ * our client to server backend `pid` for the whole session? Under
+ * transaction pooling a server connection goes back to the pool whenever
+ * our client is idle, so either our next query lands on another backend,
+ * or a second client asking right after us gets ours (PgBouncer hands out
+ * the most recently released server connection; a round-robin pooler gives
+ * our client another one instead). Under session pooling neither can ever
+ * happen, so a "yes" is never wrong about session pooling; a "no" could
+ * only be missed if other clients took our backend in every one of the
+ * rounds, which the checks in pg_lock and pg_check_backend back up.
+ */
+static int check_pooling(struct db *db, int pid, struct flux_err *err)
+{
+	struct probe_params pp;
+	PGconn *probe;
+	int round, rc = 0;
+	char *where = conn_where(db->conn);
+
+	probe_params_init(&pp, db->conn);
+	probe = PQconnectdbParams(pp.keys, pp.vals, 0);
+	probe_params_release(&pp);
+	if (PQstatus(probe) != CONNECTION_OK) {
+		char *msg = one_line(PQerrorMessage(probe));
+		rc = err_set(err, FLUX_EXIT_UNAVAILABLE,
+			     "cannot tell how the pooler at %s pools: a second connection failed: %s",
+			     where, msg);
+		free(msg);
+		goto cleanup;
+	}
+	for (round = 0; round < POOL_ROUNDS && !rc; round++) {
+		PGresult *res;
+		int p = 0, r;
+
+		r = probe_pid(probe, POOL_PROBE_TIMEOUT_MS, &p);
+		if (r < 0) {
+			char *msg = one_line(PQerrorMessage(probe));
+			rc = err_set(err, FLUX_EXIT_UNAVAILABLE,
+				     "cannot tell how the pooler at %s pools: %s", where, msg);
+			free(msg);
+			break;
+		}
+		if (r > 0) {
+			if (db_interrupted)
+				rc = err_set(err, interrupted_code(), "interrupted while checking the pooler at %s",
+					     where);
+			else
+				rc = err_set(err, FLUX_EXIT_UNAVAILABLE,
+					     "cannot tell how the pooler at %s pools: it had no free server "
+					     "connection for a second client within %d s (give its pool a spare "
+					     "connection per flux started at once)", where,
+					     POOL_PROBE_TIMEOUT_MS / 1000);
+			break;
+		}
+		if (p == pid) {
+			rc = refuse_transaction_pooler(db, "another client was given our server connection", err);
+			break;
+		}
+		if (run_params(db, "select pg_backend_pid()", 0, NULL, &res, FLUX_EXIT_UNAVAILABLE,
+			       "cannot check the pooler", err)) {
+			rc = -1;
+			break;
+		}
+		p = atoi(PQgetvalue(res, 0, 0));
+		PQclear(res);
+		if (p != pid)
+			rc = refuse_transaction_pooler(db, "our session moved to another server connection", err);
+	}
+	if (!rc)
+		log_debug("pooler", "the pooler at %s pins our session to server backend %d", where, pid);
+cleanup:
+	PQfinish(probe);
+	free(where);
+	return rc;
+}
+
+/*
+ * Behind a session pooler, before each migration's commit (in its
+ * transaction): is this still the backend that holds the lock, and does it
+ * still hold it? The last line of defence should the pooler move our
+ * session after all. Costs nothing on a direct connection.
+ */
+static int pg_check_backend(struct db *db, struct flux_err *err)
+{
+	static const char sql[] =
+		"select pg_backend_pid(), exists (select 1 from pg_locks "
+		"where locktype = 'advisory' and pid = pg_backend_pid() and granted "
+		"and objsubid = 1 and ((classid::bigint << 32) | objid::bigint) = $1::bigint)";
+	const char *params[1] = { db->lock_id };
+	PGresult *res;
+	int pid;
+	bool held;
+
+	if (!db->pooled_pid || !db->locked)
+		return 0;
+	if (run_params(db, sql, 1, params, &res, FLUX_EXIT_UNAVAILABLE,
+		       "cannot check the server connection", err))
+		return -1;
+	pid = atoi(PQgetvalue(res, 0, 0));
+	held = PQgetvalue(res, 0, 1)[0] == 't';
+	PQclear(res);
+	if (pid != db->pooled_pid)
+		return refuse_transaction_pooler(db, "our session moved to another server connection "
+						 "mid-batch", err);
+	if (!held)
+		return err_set(err, FLUX_EXIT_REFUSED,
+			       "advisory lock %s is no longer held by flux's server connection: another "
+			       "client of the pooler released it", db->lock_id);
+	return 0;
+}
+
 /*
  * Poll pg_try_advisory_lock rather than block in pg_advisory_lock: a
  * blocked waiter holds a snapshot that CREATE INDEX CONCURRENTLY in the
  * lock holder would wait for, a deadlock other tools have.
+ *
+ * The first attempt also asks whether the server is a standby and which
+ * backend we talk to: the lock is tried only when that backend is the one
+ * libpq connected to (a direct connection: no extra round trip). A pooler
+ * gives its clients keys of its own, so there the lock waits for
+ * check_pooling, and each later attempt checks that the backend is still
+ * ours and does not hold the lock already (a session advisory lock is
+ * re-entrant: a pooled backend holding another client's lock would grant
+ * it to us too).
  */
 static int pg_lock(struct db *db, struct flux_err *err)
 {
-	const char *params[1] = { db->lock_id };
+	static const char first_sql[] =
+		"select pg_backend_pid(), pg_is_in_recovery(), "
+		"case when pg_backend_pid() = $2::int and not pg_is_in_recovery() "
+		"then pg_try_advisory_lock($1::bigint) end";
+	static const char pooled_sql[] =
+		"select pg_backend_pid(), h.held, case when pg_backend_pid() = $2::int and not h.held "
+		"then pg_try_advisory_lock($1::bigint) end "
+		"from (select exists (select 1 from pg_locks where locktype = 'advisory' "
+		"and pid = pg_backend_pid() and granted and objsubid = 1 "
+		"and ((classid::bigint << 32) | objid::bigint) = $1::bigint) as held) h";
+	char pid_text[16];
+	const char *params[2] = { db->lock_id, pid_text };
 	long long start = clock_ms(), last_log = start;
 	long backoff = 0;
-	bool logged = false;
+	bool logged = false, first = true;
 
+	snprintf(pid_text, sizeof(pid_text), "%d", PQbackendPID(db->conn));
 	for (;;) {
 		PGresult *res;
 		bool got;
@@ -438,11 +690,53 @@ static int pg_lock(struct db *db, struct flux_err *err)
 		if (db_interrupted)
 			return err_set(err, interrupted_code(), "interrupted while waiting for advisory lock %s",
 				       db->lock_id);
-		if (run_params(db, "select pg_try_advisory_lock($1::bigint)", 1, params, &res,
-			       FLUX_EXIT_REFUSED, "cannot take the advisory lock", err))
-			return -1;
-		got = PQgetvalue(res, 0, 0)[0] == 't';
-		PQclear(res);
+		if (first) {
+			int pid;
+
+			if (run_params(db, first_sql, 2, params, &res, FLUX_EXIT_REFUSED,
+				       "cannot take the advisory lock", err))
+				return -1;
+			first = false;
+			pid = atoi(PQgetvalue(res, 0, 0));
+			got = PQgetvalue(res, 0, 2)[0] == 't';
+			if (PQgetvalue(res, 0, 1)[0] == 't') {
+				PQclear(res);
+				return refuse_standby(db, err);
+			}
+			PQclear(res);
+			if (pid != PQbackendPID(db->conn)) {
+				if (check_pooling(db, pid, err))
+					return -1;
+				db->pooled_pid = pid;
+				snprintf(pid_text, sizeof(pid_text), "%d", pid);
+				continue;
+			}
+		} else if (db->pooled_pid) {
+			if (run_params(db, pooled_sql, 2, params, &res, FLUX_EXIT_REFUSED,
+				       "cannot take the advisory lock", err))
+				return -1;
+			if (atoi(PQgetvalue(res, 0, 0)) != db->pooled_pid) {
+				PQclear(res);
+				return refuse_transaction_pooler(db, "our session moved to another server "
+								 "connection", err);
+			}
+			if (PQgetvalue(res, 0, 1)[0] == 't') {
+				PQclear(res);
+				return err_set(err, FLUX_EXIT_REFUSED,
+					       "advisory lock %s is already held by the pooler's server connection "
+					       "flux was given, left there by another client: the pooler pools "
+					       "transactions or does not reset sessions (server_reset_query); "
+					       "connect to the database directly", db->lock_id);
+			}
+			got = PQgetvalue(res, 0, 2)[0] == 't';
+			PQclear(res);
+		} else {
+			if (run_params(db, "select pg_try_advisory_lock($1::bigint)", 1, params, &res,
+				       FLUX_EXIT_REFUSED, "cannot take the advisory lock", err))
+				return -1;
+			got = PQgetvalue(res, 0, 0)[0] == 't';
+			PQclear(res);
+		}
 		if (got) {
 			db->locked = true;
 			if (logged)
@@ -500,7 +794,12 @@ static int flush_commits(struct db *db, struct flux_err *err)
 	if (run_params(db, "reset synchronous_commit", 0, NULL, NULL,
 		       FLUX_EXIT_UNAVAILABLE, what, err))
 		return -1;
-	if (!run_params(db, "select pg_logical_emit_message(true, 'flux', 'batch done')",
+	/*
+	 * A read-only session (default_transaction_read_only) cannot have
+	 * written anything: nothing to flush, and nothing to warn about.
+	 */
+	if (!run_params(db, "select case when current_setting('transaction_read_only') = 'on' "
+			"then null else pg_logical_emit_message(true, 'flux', 'batch done') end",
 			0, NULL, NULL, FLUX_EXIT_REFUSED, what, &e))
 		return 0;
 	if (e.code == FLUX_EXIT_UNAVAILABLE || PQstatus(db->conn) != CONNECTION_OK) {
@@ -514,9 +813,45 @@ static int flush_commits(struct db *db, struct flux_err *err)
 	return 0;
 }
 
+/*
+ * Release the lock on the backend that holds it. Behind a pooler the
+ * unlock checks that it runs there; should the pooler have moved our
+ * session after all, that backend is ended instead, so that the lock is
+ * not left behind on a pooled server connection for other clients to
+ * inherit.
+ */
+static int release_lock(struct db *db, struct flux_err *err)
+{
+	static const char pooled_sql[] =
+		"select pg_backend_pid(), case when pg_backend_pid() = $2::int "
+		"then pg_advisory_unlock($1::bigint) end";
+	char pid_text[16];
+	const char *params[2] = { db->lock_id, pid_text };
+	PGresult *res;
+	int pid;
+
+	if (!db->pooled_pid)
+		return run_params(db, "select pg_advisory_unlock($1::bigint)", 1, params, NULL,
+				  FLUX_EXIT_REFUSED, "cannot release the advisory lock", err);
+	snprintf(pid_text, sizeof(pid_text), "%d", db->pooled_pid);
+	if (run_params(db, pooled_sql, 2, params, &res, FLUX_EXIT_REFUSED,
+		       "cannot release the advisory lock", err))
+		return -1;
+	pid = atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (pid == db->pooled_pid)
+		return 0;
+	log_warn("lock", "ending server backend %s, which holds advisory lock %s: the pooler moved "
+		 "flux's session to backend %d", pid_text, db->lock_id, pid);
+	params[0] = pid_text;
+	if (run_params(db, "select pg_terminate_backend($1::int)", 1, params, NULL,
+		       FLUX_EXIT_REFUSED, "cannot end the server backend holding the advisory lock", err))
+		return -1;
+	return refuse_transaction_pooler(db, "our session moved to another server connection", err);
+}
+
 static int pg_unlock(struct db *db, struct flux_err *err)
 {
-	const char *params[1] = { db->lock_id };
 	int rc;
 
 	if (!db->locked)
@@ -527,13 +862,11 @@ static int pg_unlock(struct db *db, struct flux_err *err)
 		/* The flush's error is the news; the session ends either way. */
 		struct flux_err ignore = FLUX_ERR_INIT;
 
-		run_params(db, "select pg_advisory_unlock($1::bigint)", 1, params, NULL,
-			   FLUX_EXIT_REFUSED, "cannot release the advisory lock", &ignore);
+		release_lock(db, &ignore);
 		err_release(&ignore);
 		return -1;
 	}
-	return run_params(db, "select pg_advisory_unlock($1::bigint)", 1, params, NULL,
-			  FLUX_EXIT_REFUSED, "cannot release the advisory lock", err);
+	return release_lock(db, err);
 }
 
 static int pg_history_exists(struct db *db, bool *exists, struct flux_err *err)
@@ -868,13 +1201,14 @@ static int run_migration(struct db *db, const char *id, const char *path,
 		return -1;
 	db->current_id = id;
 	if (no_tx) {
-		if (exec_statements(db, &u, err))
+		if (pg_check_backend(db, err) || exec_statements(db, &u, err))
 			goto cleanup;
 	} else {
 		sb_add(&sql, begin, sizeof(begin) - 1);
 		sb_add(&sql, u.text, u.len);
 		u.pos_shift = (long)(sizeof(begin) - 1);
-		if (exec_text(db, sql.buf, &u, err))
+		/* pg_check_backend runs in the migration's transaction, before COMMIT. */
+		if (exec_text(db, sql.buf, &u, err) || pg_check_backend(db, err))
 			goto cleanup;
 		sb_reset(&sql);
 	}
