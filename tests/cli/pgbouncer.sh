@@ -10,7 +10,8 @@
 #
 #   pgb_start MODE [SERVER_PORT]   pool_mode session|transaction|statement,
 #                                  in front of 127.0.0.1:SERVER_PORT (default
-#                                  the tests' cluster); exports PGB_PORT, PGB_DIR
+#                                  the tests' cluster); exports PGB_PORT, PGB_DIR;
+#                                  $PGB_EXTRA, if set, holds more [pgbouncer] lines
 #   pgb_url [DB]                   a database URL through it
 #   pgb_stop                       stop it, delete its directory
 
@@ -54,6 +55,7 @@ max_client_conn = 400
 pidfile = $PGB_DIR/pgbouncer.pid
 logfile = $PGB_DIR/pgbouncer.log
 ignore_startup_parameters = extra_float_digits
+${PGB_EXTRA:-}
 INI
 		[ "$(id -u)" = 0 ] && chown postgres: "$PGB_DIR/pgbouncer.ini"
 		if pgb_run pgbouncer -d -q "$PGB_DIR/pgbouncer.ini" 2>>"$PGB_DIR/start.log"; then
