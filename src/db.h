@@ -31,14 +31,16 @@ struct db;
 extern volatile sig_atomic_t db_interrupted;
 
 /*
- * Cancel the statement in flight on the open connection. Returns 0 when no
- * connection is open (nothing to roll back), else 1. Async-signal-safe.
+ * Cancel the statement in flight on the open connection, without waiting:
+ * a child process sends the request (and gives up after 5 s). Returns 0
+ * when no connection is open (nothing to roll back), else 1.
+ * Async-signal-safe.
  */
 int db_cancel_from_signal(void);
 
 struct db_backend {
 	const char *name;
-	/* Wait for the server (PQping), then connect. */
+	/* Wait for the server until the wait timeout, then connect. */
 	struct db *(*open)(const struct flux_config *cfg, struct flux_err *err);
 	void (*close)(struct db *db);
 	/* Poll the advisory lock until held or lock timeout. */

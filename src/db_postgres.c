@@ -8,11 +8,14 @@
  */
 #include "db.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <libpq-fe.h>
 
@@ -22,19 +25,45 @@
 #include "split.h"
 #include "xalloc.h"
 
+#if defined(__GLIBC__) && !defined(_GNU_SOURCE)
+/* glibc (2.34+) declares it only under _GNU_SOURCE; musl always does. */
+pid_t _Fork(void);
+#endif
+
 volatile sig_atomic_t db_interrupted;
 
 /* The open connection's cancel handle, for the signal handler. */
 static PGcancel *volatile cancel_handle;
 
+/*
+ * PQcancel has no timeout: during a network partition it waits in
+ * connect() for minutes, and in the signal handler that would hold up the
+ * whole shutdown. So a child process sends the cancel request and the
+ * handler returns at once; the main path then rolls back and releases the
+ * lock when the server answers, and the front's deadline covers the case
+ * where it never does. _Fork, unlike fork, takes no lock (malloc's
+ * included) and is async-signal-safe, and so is PQcancel. The child gives
+ * up after CANCEL_CHILD_SECS (SIGALRM: the front's handler or the default
+ * action ends it).
+ */
+#define CANCEL_CHILD_SECS 5
+
 int db_cancel_from_signal(void)
 {
-	char buf[256];
 	PGcancel *c = cancel_handle;
+	char buf[256];
+	pid_t pid;
 
 	if (!c)
 		return 0;
-	PQcancel(c, buf, sizeof(buf));
+	pid = _Fork();
+	if (pid == 0) {
+		alarm(CANCEL_CHILD_SECS);
+		PQcancel(c, buf, sizeof(buf));
+		_exit(0);
+	}
+	if (pid < 0)
+		PQcancel(c, buf, sizeof(buf)); /* no child: the front's deadline still holds */
 	return 1;
 }
 
@@ -54,26 +83,45 @@ struct db {
 	int pooled_pid;
 };
 
-/* Connection parameters: connect_timeout first so the URL may override it. */
+/*
+ * Connection parameters: flux's defaults first, then the URL (expanded
+ * from dbname), so whatever the URL says wins: libpq keeps the last value
+ * of a repeated key. The defaults detect a dead peer (README "Dead
+ * connections"): TCP keepalives after 10 s of silence, every 5 s, 3 of
+ * them, and at most 25 s for unacknowledged data, so a server that went
+ * silent counts as lost within about 25 s instead of the kernel's two
+ * hours (keepalives) or fifteen minutes (retransmissions).
+ */
+#define CONN_PARAMS_MAX 12
+
 struct conn_params {
-	const char *keys[5];
-	const char *vals[5];
+	const char *keys[CONN_PARAMS_MAX + 1];
+	const char *vals[CONN_PARAMS_MAX + 1];
+	int n;
 };
+
+static void conn_params_add(struct conn_params *p, const char *key, const char *val)
+{
+	if (p->n >= CONN_PARAMS_MAX)
+		return;
+	p->keys[p->n] = key;
+	p->vals[p->n] = val;
+	p->n++;
+	p->keys[p->n] = NULL;
+	p->vals[p->n] = NULL;
+}
 
 static void conn_params_init(struct conn_params *p, const struct flux_config *cfg)
 {
-	int i = 0;
-
-	p->keys[i] = "connect_timeout";
-	p->vals[i++] = "10";
-	if (cfg->database_url) {
-		p->keys[i] = "dbname";
-		p->vals[i++] = cfg->database_url;
-	}
-	p->keys[i] = "fallback_application_name";
-	p->vals[i++] = "flux";
-	p->keys[i] = NULL;
-	p->vals[i] = NULL;
+	p->n = 0;
+	conn_params_add(p, "keepalives", "1");
+	conn_params_add(p, "keepalives_idle", "10");
+	conn_params_add(p, "keepalives_interval", "5");
+	conn_params_add(p, "keepalives_count", "3");
+	conn_params_add(p, "tcp_user_timeout", "25000");
+	if (cfg->database_url)
+		conn_params_add(p, "dbname", cfg->database_url);
+	conn_params_add(p, "fallback_application_name", "flux");
 }
 
 /*
@@ -95,21 +143,6 @@ static bool tls_required(const struct flux_config *cfg)
 	req = mode && (!strcmp(mode, "require") || !strncmp(mode, "verify-", 7));
 	PQconninfoFree(opts);
 	return req;
-}
-
-/* The server answers a plain-text ping although ours got no answer. */
-static bool up_without_tls(const struct conn_params *p)
-{
-	struct conn_params plain = *p;
-	int i;
-
-	for (i = 0; plain.keys[i]; i++)
-		;
-	plain.keys[i] = "sslmode";
-	plain.vals[i] = "disable";
-	plain.keys[i + 1] = NULL;
-	plain.vals[i + 1] = NULL;
-	return PQpingParams(plain.keys, plain.vals, 1) == PQPING_OK;
 }
 
 /* Where we connect, for messages: never carries a password. */
@@ -196,80 +229,298 @@ static void notice_receiver(void *arg, const PGresult *res)
 }
 
 /*
- * Connect, or report why not. The server answering PQping but refusing the
- * connection means authentication, a missing database or a permission:
- * exit 7 at once. No answer at all is retried until the wait timeout.
+ * Why a connection attempt failed. libpq has no function for the SQLSTATE
+ * of a failed connection (it parses the server's error fields into a
+ * result the caller never sees), but with PQERRORS_VERBOSE set on the
+ * connecting PGconn it writes each server error as "SEVERITY:  SQLSTATE:
+ * message" (pqBuildErrorMessage3). The codes are read from that fixed
+ * place, never from the wording; a failure with no code (refused TCP, a
+ * timeout, DNS, a TLS handshake) is libpq's own.
+ */
+struct conn_failure {
+	char sqlstate[6]; /* the refusal's code, else the last code seen */
+	bool has_code;    /* some host answered with an error */
+	bool retry;       /* waiting may help: no code, or a code of a passing state */
+	bool at_start;    /* failed inside PQconnectStartParams (e.g. bad options) */
+	char *msg;        /* one line, without the codes and LOCATION lines */
+};
+
+static void conn_failure_release(struct conn_failure *f)
+{
+	free(f->msg);
+	memset(f, 0, sizeof(*f));
+}
+
+/*
+ * Retried until the wait timeout: connection exceptions (08, e.g. a
+ * pooler whose server is down), insufficient resources (53, e.g. 53300
+ * too many connections), and a server shutting down, restarting or
+ * starting up (57P01-57P03). Any other code is a refusal: authentication
+ * (28), a missing database (3D000), a permission (42501).
+ */
+static bool sqlstate_retryable(const char *code)
+{
+	return !strncmp(code, "08", 2) || !strncmp(code, "53", 2) ||
+	       !strcmp(code, "57P01") || !strcmp(code, "57P02") || !strcmp(code, "57P03");
+}
+
+/* ":  XXXXX: " at s, as libpq's verbose format puts the code. */
+static bool code_at(const char *s)
+{
+	int i;
+
+	if (strncmp(s, ":  ", 3))
+		return false;
+	for (i = 3; i < 8; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'Z')))
+			return false;
+	return s[8] == ':' && s[9] == ' ';
+}
+
+static void conn_failure_scan(struct conn_failure *f, const char *msg)
+{
+	struct sb plain = SB_INIT;
+	const char *line, *end, *p;
+	bool refused = false, passing = false;
+
+	for (line = msg; *line; line = end) {
+		end = strchr(line, '\n');
+		end = end ? end + 1 : line + strlen(line);
+		/* the server's source location, which the verbose format adds */
+		if (!strncmp(line, "LOCATION:  ", 11))
+			continue;
+		for (p = line; p < end; p++) {
+			char code[6];
+
+			if (!code_at(p)) {
+				sb_addch(&plain, *p);
+				continue;
+			}
+			memcpy(code, p + 3, 5);
+			code[5] = '\0';
+			f->has_code = true;
+			if (sqlstate_retryable(code))
+				passing = true;
+			if (!refused)
+				memcpy(f->sqlstate, code, sizeof(code));
+			if (!sqlstate_retryable(code))
+				refused = true;
+			sb_adds(&plain, ":  ");
+			p += 9;
+		}
+	}
+	/* A host that may accept us later keeps the wait going. */
+	f->retry = !refused || passing;
+	f->msg = one_line(plain.buf);
+	sb_release(&plain);
+}
+
+/* The per-host budget: connect_timeout (URL, PGCONNECT_TIMEOUT) or 10 s. */
+static long host_timeout_ms(PGconn *conn)
+{
+	PQconninfoOption *opts = PQconninfo(conn), *o;
+	long ms = 10000;
+
+	for (o = opts; o && o->keyword; o++) {
+		if (strcmp(o->keyword, "connect_timeout") || !o->val || !*o->val)
+			continue;
+		ms = strtol(o->val, NULL, 10);
+		if (ms <= 0)
+			ms = 0; /* no limit per host: only the wait's deadline */
+		else if (ms > 86400)
+			ms = 86400 * 1000L;
+		else
+			ms = (ms < 2 ? 2 : ms) * 1000; /* libpq's minimum */
+	}
+	PQconninfoFree(opts);
+	return ms;
+}
+
+/* Which host and address libpq is trying, to restart the per-host budget. */
+struct host_key {
+	const char *host, *port; /* libpq's own per-host strings */
+	char addr[64];
+};
+
+static bool host_changed(PGconn *conn, struct host_key *k)
+{
+	const char *host = PQhost(conn), *port = PQport(conn), *addr = PQhostaddr(conn);
+
+	if (!addr)
+		addr = "";
+	if (host == k->host && port == k->port && !strncmp(addr, k->addr, sizeof(k->addr) - 1))
+		return false;
+	k->host = host;
+	k->port = port;
+	snprintf(k->addr, sizeof(k->addr), "%s", addr);
+	return true;
+}
+
+/*
+ * One connection attempt over every host of the URL, driven with
+ * PQconnectPoll so that it ends by `deadline`: libpq's own connect_timeout
+ * counts whole seconds per host (at least 2) and applies only to blocking
+ * connects. A host silent for its connect_timeout is given up as libpq
+ * would: shutting its socket down makes libpq fail it and go on to the
+ * next host. Returns the connection (CONNECTION_OK), or NULL and *f.
+ */
+static PGconn *connect_by(const struct conn_params *p, long long deadline,
+			  struct conn_failure *f)
+{
+	PGconn *conn = PQconnectStartParams(p->keys, p->vals, 1);
+	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+	struct host_key key;
+	long long host_start = clock_ms();
+	long per_host;
+	bool timed_out = false;
+
+	memset(f, 0, sizeof(*f));
+	memset(&key, 0, sizeof(key));
+	if (!conn) {
+		f->retry = true;
+		f->msg = xstrdup("out of memory");
+		return NULL;
+	}
+	PQsetErrorVerbosity(conn, PQERRORS_VERBOSE);
+	per_host = host_timeout_ms(conn);
+	if (PQstatus(conn) == CONNECTION_BAD) {
+		st = PGRES_POLLING_FAILED;
+		f->at_start = true;
+	}
+	while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
+		struct pollfd pfd;
+		long long now = clock_ms(), limit = deadline;
+
+		if (host_changed(conn, &key))
+			host_start = now;
+		if (per_host > 0 && host_start + per_host < limit)
+			limit = host_start + per_host;
+		if (now >= limit) {
+			if (limit == deadline) {
+				timed_out = true;
+				break;
+			}
+			log_debug("connect", "no answer from %s port %s within %ld ms (connect_timeout)",
+				  key.host ? key.host : "", key.port ? key.port : "", per_host);
+			shutdown(PQsocket(conn), SHUT_RDWR);
+			st = PQconnectPoll(conn);
+			continue;
+		}
+		pfd.fd = PQsocket(conn);
+		pfd.events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, (int)(limit - now)) > 0)
+			st = PQconnectPoll(conn);
+		/* else a timeout or a signal: look at the limits again */
+	}
+	if (st == PGRES_POLLING_OK) {
+		PQsetErrorVerbosity(conn, PQERRORS_DEFAULT);
+		return conn;
+	}
+	conn_failure_scan(f, PQerrorMessage(conn));
+	PQfinish(conn);
+	if (timed_out) {
+		struct sb sb = SB_INIT;
+
+		sb_adds(&sb, f->msg);
+		sb_adds(&sb, sb.len ? " timeout expired" : "timeout expired");
+		free(f->msg);
+		f->msg = sb_detach(&sb, NULL);
+		f->retry = true;
+	}
+	return NULL;
+}
+
+/*
+ * The TLS attempt failed without a word from the server: does it answer
+ * without TLS? Then TLS itself is refused (no TLS there, or a certificate
+ * we reject), and waiting cannot help. The probe sends a placeholder
+ * password, never the real one, over the plain connection.
+ */
+static bool answers_without_tls(const struct conn_params *p, long long deadline)
+{
+	struct conn_params plain = *p;
+	struct conn_failure f;
+	PGconn *conn;
+	bool up;
+
+	conn_params_add(&plain, "sslmode", "disable");
+	conn_params_add(&plain, "gssencmode", "disable");
+	conn_params_add(&plain, "password", "flux-tls-probe");
+	conn = connect_by(&plain, deadline, &f);
+	up = conn || f.has_code;
+	PQfinish(conn);
+	conn_failure_release(&f);
+	return up;
+}
+
+/* Each attempt may take this long, even past the wait's deadline. */
+#define ATTEMPT_MIN_MS 2000
+
+/*
+ * Connect, or report why not: retry until the wait timeout while the
+ * failure may pass (no answer, or a retryable SQLSTATE), exit 7 at once
+ * when the server refuses us. Most runs find the server up and connect
+ * at the first attempt. The whole wait ends within the wait timeout plus
+ * ATTEMPT_MIN_MS: every attempt ends by the deadline, or gets at least
+ * ATTEMPT_MIN_MS when little is left (--wait-timeout 0 tries once).
  */
 static PGconn *connect_waiting(const struct flux_config *cfg, struct flux_err *err)
 {
 	struct conn_params p;
+	struct conn_failure f = { "", false, false, false, NULL };
 	long long start = clock_ms(), last_log = start;
+	long long deadline = start + cfg->wait_timeout_ms;
 	long backoff = 0;
 	char *target = describe_target(cfg);
-	char *last = NULL;
 	PGconn *conn = NULL;
-	bool need_tls = tls_required(cfg);
+	bool need_tls = tls_required(cfg), options_checked = false;
 
 	conn_params_init(&p, cfg);
-	/*
-	 * Most runs find the server up: connect at once, which saves the
-	 * backend start a ping costs. Only a failure goes on to the ping loop,
-	 * which tells "not up yet" (wait) from "up and refusing" (exit 7).
-	 */
-	conn = PQconnectdbParams(p.keys, p.vals, 1);
-	if (PQstatus(conn) == CONNECTION_OK)
-		goto done;
-	last = one_line(PQerrorMessage(conn));
-	PQfinish(conn);
-	conn = NULL;
 	for (;;) {
-		PGPing ping;
-		long long now;
+		long long now = clock_ms();
+		long long attempt_end = deadline > now + ATTEMPT_MIN_MS ? deadline : now + ATTEMPT_MIN_MS;
 
 		if (db_interrupted) {
 			err_set(err, interrupted_code(), "interrupted while waiting for the database at %s", target);
 			break;
 		}
-		ping = PQpingParams(p.keys, p.vals, 1);
-		if (ping == PQPING_NO_ATTEMPT) {
-			err_set(err, FLUX_EXIT_CONFIG, "invalid connection parameters for the database at %s", target);
+		conn_failure_release(&f);
+		conn = connect_by(&p, attempt_end, &f);
+		if (conn)
 			break;
-		}
-		if (ping == PQPING_OK) {
-			conn = PQconnectdbParams(p.keys, p.vals, 1);
-			if (PQstatus(conn) == CONNECTION_OK)
-				break;
-			free(last);
-			last = one_line(PQerrorMessage(conn));
-			PQfinish(conn);
-			conn = NULL;
-			/* Up a moment ago and still up: it refused us, so do not retry. */
-			if (PQpingParams(p.keys, p.vals, 1) == PQPING_OK) {
-				err_set(err, FLUX_EXIT_REFUSED, "database at %s refused the connection: %s", target, last);
+		/* Nothing tried at all: the parameters may be invalid (PQping tells). */
+		if (f.at_start && !f.has_code && !options_checked) {
+			options_checked = true;
+			if (PQpingParams(p.keys, p.vals, 1) == PQPING_NO_ATTEMPT) {
+				err_set(err, FLUX_EXIT_CONFIG, "invalid connection parameters for the database at %s: %s",
+					target, f.msg);
 				break;
 			}
-		} else if (ping == PQPING_NO_RESPONSE && need_tls && up_without_tls(&p)) {
-			PGconn *probe = PQconnectdbParams(p.keys, p.vals, 1);
-			free(last);
-			last = one_line(PQerrorMessage(probe));
-			PQfinish(probe);
-			/* It answers without TLS: a refusal or a certificate we reject. */
+		}
+		if (!f.retry) {
+			err_set(err, FLUX_EXIT_REFUSED, "database at %s refused the connection: %s (SQLSTATE %s)",
+				target, f.msg, f.sqlstate);
+			err->sqlstate = xstrdup(f.sqlstate);
+			break;
+		}
+		if (!f.has_code && need_tls && answers_without_tls(&p, attempt_end)) {
 			err_set(err, FLUX_EXIT_REFUSED, "cannot connect to the database at %s over TLS: %s",
-				target, last);
+				target, f.msg);
 			break;
 		}
 		now = clock_ms();
-		if (now - start >= cfg->wait_timeout_ms) {
-			if (!last) {
-				PGconn *probe = PQconnectdbParams(p.keys, p.vals, 1);
-				last = one_line(PQerrorMessage(probe));
-				PQfinish(probe);
-			}
+		if (now >= deadline) {
 			if (cfg->wait_timeout_ms == 0)
-				err_set(err, FLUX_EXIT_UNAVAILABLE, "database at %s is not available: %s", target, last);
+				err_set(err, FLUX_EXIT_UNAVAILABLE, "database at %s is not available: %s%s%s%s",
+					target, f.msg, f.has_code ? " (SQLSTATE " : "", f.sqlstate,
+					f.has_code ? ")" : "");
 			else
-				err_set(err, FLUX_EXIT_UNAVAILABLE, "database at %s not available after %lld ms: %s",
-					target, now - start, last);
+				err_set(err, FLUX_EXIT_UNAVAILABLE, "database at %s not available after %lld ms: %s%s%s%s",
+					target, now - start, f.msg, f.has_code ? " (SQLSTATE " : "", f.sqlstate,
+					f.has_code ? ")" : "");
+			if (f.has_code)
+				err->sqlstate = xstrdup(f.sqlstate);
 			break;
 		}
 		if (now - last_log >= 5000) {
@@ -277,14 +528,13 @@ static PGconn *connect_waiting(const struct flux_config *cfg, struct flux_err *e
 			last_log = now;
 		}
 		backoff = clock_backoff(backoff, 250);
-		if (backoff > cfg->wait_timeout_ms - (now - start))
-			backoff = (long)(cfg->wait_timeout_ms - (now - start));
+		if (backoff > deadline - now)
+			backoff = (long)(deadline - now);
 		clock_sleep_ms(backoff);
 	}
-done:
 	if (conn)
 		log_debug("connect", "connected to %s", target);
-	free(last);
+	conn_failure_release(&f);
 	free(target);
 	return conn;
 }
@@ -298,6 +548,53 @@ int db_wait(const struct flux_config *cfg, struct flux_err *err)
 	PQfinish(conn);
 	return 0;
 }
+
+static int fail_result(struct db *db, PGresult *res, enum flux_exit code,
+		       const char *what, struct flux_err *err);
+
+/*
+ * Make the server let go of a session whose client is gone (README "Dead
+ * connections"), so the advisory lock goes with it within about a minute
+ * instead of the kernel's two hours: TCP keepalives and a user timeout end
+ * a backend whose client's host or network vanished (about 25 s), an
+ * idle-in-transaction timeout one whose client stopped mid-transaction
+ * (60 s), and client_connection_check_interval (PostgreSQL 14+) stops a
+ * statement still running for a client that is gone. One round trip,
+ * after connecting rather than in the startup packet, which poolers
+ * refuse to carry. The join skips a setting the server does not have; a
+ * setting the user chose for this client, role or database (options,
+ * PGOPTIONS, ALTER ROLE or DATABASE ... SET) is left alone.
+ */
+static const char session_sql[] =
+	"select count(pg_catalog.set_config(s.name, d.setting, false)) "
+	"from (values ('tcp_keepalives_idle', '10'), ('tcp_keepalives_interval', '5'), "
+	"('tcp_keepalives_count', '3'), ('tcp_user_timeout', '25000'), "
+	"('idle_in_transaction_session_timeout', '60000'), "
+	"('client_connection_check_interval', '10000')) d(name, setting) "
+	"join pg_catalog.pg_settings s on s.name = d.name "
+	"where s.source in ('default', 'configuration file', 'command line', 'environment variable')";
+
+static int session_setup(struct db *db, struct flux_err *err)
+{
+	PGresult *res = PQexec(db->conn, session_sql);
+	int rc = 0;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		if (PQstatus(db->conn) == CONNECTION_BAD) {
+			rc = fail_result(db, res, FLUX_EXIT_UNAVAILABLE,
+					 "cannot set up the session", err);
+		} else {
+			char *msg = one_line(PQresultErrorMessage(res));
+
+			log_warn("session", "cannot set the timeouts that end an orphaned session: %s", msg);
+			free(msg);
+		}
+	}
+	PQclear(res);
+	return rc;
+}
+
+static void pg_close(struct db *db);
 
 static struct db *pg_open(const struct flux_config *cfg, struct flux_err *err)
 {
@@ -315,6 +612,10 @@ static struct db *pg_open(const struct flux_config *cfg, struct flux_err *err)
 	snprintf(db->lock_id, sizeof(db->lock_id), "%" PRId64, cfg->migrations_lock_id);
 	PQsetNoticeReceiver(conn, notice_receiver, db);
 	cancel_handle = PQgetCancel(conn);
+	if (session_setup(db, err)) {
+		pg_close(db);
+		return NULL;
+	}
 	return db;
 }
 
