@@ -177,6 +177,18 @@ default_pool_size = 2" start_pgbouncer session
 	assert_no_history_table
 }
 
+@test "session pooling with no spare server connection for the check: exit 6 after 10 s, not a hang" {
+	PGB_EXTRA="default_pool_size = 1" start_pgbouncer session
+	write_migration 20200101_001_a "create table a (id int);"
+	run --separate-stderr timeout 60 "$FLUX_BIN" --database-url "$POOLER_URL" apply
+	assert_status 6
+	assert_contains "$stderr" "the pooler at 127.0.0.1:$PGB_PORT"
+	assert_contains "$stderr" "no free server connection"
+	assert_no_relation a
+	assert_no_history_table
+	assert_eq "$(advisory_locks)" 0 "advisory locks left"
+}
+
 # Issue 10 item 4(a): behind a pooler whose server is down, PQping says
 # the pooler is up; the failed logins are retried until the wait timeout
 # (exit 6), not taken as a refusal. The server is an independent copy of the
