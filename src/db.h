@@ -43,7 +43,11 @@ struct db_backend {
 	/* Wait for the server until the wait timeout, then connect. */
 	struct db *(*open)(const struct flux_config *cfg, struct flux_err *err);
 	void (*close)(struct db *db);
-	/* Poll the advisory lock until held or lock timeout. */
+	/*
+	 * Poll the advisory lock until held or lock timeout. Refuses first
+	 * (FLUX_EXIT_REFUSED, nothing locked) a server in recovery and a
+	 * pooler that does not pin the session to one server connection.
+	 */
 	int (*lock)(struct db *db, struct flux_err *err);
 	int (*unlock)(struct db *db, struct flux_err *err);
 	/* Does the history table exist? (read-only) */

@@ -115,6 +115,24 @@ show_six() {
 	done
 }
 
+@test "transaction pooling handing out server connections round robin: exit 7 too" {
+	PGB_EXTRA="server_round_robin = 1" start_pgbouncer transaction
+	# six server connections in the pool, so that the oldest idle one is
+	# never the one flux just released
+	local i
+	for i in 1 2 3 4 5 6; do
+		PGPASSWORD=$FLUX_TEST_PGPASSWORD psql -X -w -q -h 127.0.0.1 -p "$PGB_PORT" -U "$FLUX_TEST_PGUSER" \
+			-d "$FLUX_TEST_DB" -c "select pg_sleep(0.5)" >/dev/null 3>&- &
+	done
+	wait
+	write_migration 20200101_001_a "create table a (id int);"
+	run --separate-stderr flux --database-url "$POOLER_URL" apply
+	assert_status 7
+	assert_contains "$stderr" "transaction-pooling pooler"
+	assert_no_relation a
+	assert_eq "$(advisory_locks)" 0 "advisory locks left"
+}
+
 @test "transaction pooling: rollback is exit 7 and undoes nothing; status, validate and --dry-run work" {
 	write_migration 20200101_001_a "create table a (id int);"
 	write_undo 20200101_001_a "drop table a;"
