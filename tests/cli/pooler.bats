@@ -121,10 +121,13 @@ show_six() {
 	# never the one flux just released
 	local i
 	for i in 1 2 3 4 5 6; do
-		PGPASSWORD=$FLUX_TEST_PGPASSWORD psql -X -w -q -h 127.0.0.1 -p "$PGB_PORT" -U "$FLUX_TEST_PGUSER" \
-			-d "$FLUX_TEST_DB" -c "select pg_sleep(0.5)" >/dev/null 3>&- &
+		bg_cmd "warm$i" env PGPASSWORD="$FLUX_TEST_PGPASSWORD" psql -X -w -q -h 127.0.0.1 -p "$PGB_PORT" \
+			-U "$FLUX_TEST_PGUSER" -d "$FLUX_TEST_DB" -c "select pg_sleep(0.5)"
 	done
-	wait
+	for i in $BG_PIDS; do
+		wait "$i"
+	done
+	BG_PIDS=
 	write_migration 20200101_001_a "create table a (id int);"
 	run --separate-stderr flux --database-url "$POOLER_URL" apply
 	assert_status 7
