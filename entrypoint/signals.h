@@ -3,9 +3,12 @@
  *
  * In a scratch container flux is PID 1, where the kernel drops signals
  * that have no handler. The first SIGTERM/SIGINT sets db_interrupted
- * (1 = TERM, 2 = INT) and cancels the running statement through the
- * registered PGcancel; a second one exits at once with 143/130, and so
- * does the first when no connection is open yet.
+ * (1 = TERM, 2 = INT), has the running statement cancelled without
+ * waiting for it (db_cancel_from_signal) and arms a 1.5 s deadline
+ * (SIGALRM) that exits 143/130 if the rollback has not ended the run by
+ * then: a partition or a stopped server never answers. A second signal
+ * exits at once with 143/130, and so does the first when no connection
+ * is open yet.
  * SIGPIPE is ignored so a closed stdout is a write error, not a death.
  */
 #ifndef FLUX_SIGNALS_H

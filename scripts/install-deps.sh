@@ -7,7 +7,8 @@ set -eu
 PKGS="build-essential musl-tools libpq-dev libinih-dev libssl-dev libcmocka-dev
 pkg-config bats postgresql-15 postgresql-client-15 dpkg-dev perl xz-utils bzip2
 ca-certificates file openssl
-clang libclang-rt-14-dev valgrind time"
+clang libclang-rt-14-dev valgrind time
+pgbouncer"
 
 missing=""
 for p in $PKGS; do

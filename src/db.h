@@ -32,8 +32,10 @@ struct db;
 extern volatile sig_atomic_t db_interrupted;
 
 /*
- * Cancel the statement in flight on the open connection. Returns 0 when no
- * connection is open (nothing to roll back), else 1. Async-signal-safe.
+ * Cancel the statement in flight on the open connection, without waiting:
+ * a child process sends the request (and gives up after 5 s). Returns 0
+ * when no connection is open (nothing to roll back), else 1.
+ * Async-signal-safe.
  */
 int db_cancel_from_signal(void);
 
@@ -65,14 +67,17 @@ struct db_events {
 
 struct db_backend {
 	const char *name;
-	/* Wait for the server (PQping), then connect. */
+	/* Wait for the server until the wait timeout, then connect. */
 	struct db *(*open)(const struct flux_config *cfg, struct flux_err *err);
 	void (*close)(struct db *db);
 	/*
 	 * Start a session: take the advisory lock when asked (polling until
 	 * held or the lock timeout), learn whether the history table exists
 	 * and copy its rows out (*rows malloc'd, plan_rows_free), in as few
-	 * round trips as the backend can (one when the lock is free).
+	 * round trips as the backend can (one when the lock is free). With the
+	 * lock, refuses first (FLUX_EXIT_REFUSED, nothing locked) a server in
+	 * recovery and a pooler that does not pin the session to one server
+	 * connection.
 	 */
 	int (*start)(struct db *db, bool lock, bool *exists, struct plan_row **rows,
 		     size_t *n, struct flux_err *err);

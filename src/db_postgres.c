@@ -8,10 +8,14 @@
  */
 #include "db.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <libpq-fe.h>
 
@@ -21,19 +25,45 @@
 #include "split.h"
 #include "xalloc.h"
 
+#if defined(__GLIBC__) && !defined(_GNU_SOURCE)
+/* glibc (2.34+) declares it only under _GNU_SOURCE; musl always does. */
+pid_t _Fork(void);
+#endif
+
 volatile sig_atomic_t db_interrupted;
 
 /* The open connection's cancel handle, for the signal handler. */
 static PGcancel *volatile cancel_handle;
 
+/*
+ * PQcancel has no timeout: during a network partition it waits in
+ * connect() for minutes, and in the signal handler that would hold up the
+ * whole shutdown. So a child process sends the cancel request and the
+ * handler returns at once; the main path then rolls back and releases the
+ * lock when the server answers, and the front's deadline covers the case
+ * where it never does. _Fork, unlike fork, takes no lock (malloc's
+ * included) and is async-signal-safe, and so is PQcancel. The child gives
+ * up after CANCEL_CHILD_SECS (SIGALRM: the front's handler or the default
+ * action ends it).
+ */
+#define CANCEL_CHILD_SECS 5
+
 int db_cancel_from_signal(void)
 {
-	char buf[256];
 	PGcancel *c = cancel_handle;
+	char buf[256];
+	pid_t pid;
 
 	if (!c)
 		return 0;
-	PQcancel(c, buf, sizeof(buf));
+	pid = _Fork();
+	if (pid == 0) {
+		alarm(CANCEL_CHILD_SECS);
+		PQcancel(c, buf, sizeof(buf));
+		_exit(0);
+	}
+	if (pid < 0)
+		PQcancel(c, buf, sizeof(buf)); /* no child: the front's deadline still holds */
 	return 1;
 }
 
@@ -45,28 +75,53 @@ struct db {
 	bool locked;
 	bool async_commits; /* commits since the last flush were asynchronous */
 	const char *current_id; /* migration running, for NOTICE logs */
+	/*
+	 * Behind a session-pooling pooler: the server backend our client is
+	 * pinned to, which takes and must keep the lock. 0 on a direct
+	 * connection (where libpq's backend pid is the server's).
+	 */
+	int pooled_pid;
 };
 
-/* Connection parameters: connect_timeout first so the URL may override it. */
+/*
+ * Connection parameters: flux's defaults first, then the URL (expanded
+ * from dbname), so whatever the URL says wins: libpq keeps the last value
+ * of a repeated key. The defaults detect a dead peer (README "Dead
+ * connections"): TCP keepalives after 10 s of silence, every 5 s, 3 of
+ * them, and at most 25 s for unacknowledged data, so a server that went
+ * silent counts as lost within about 25 s instead of the kernel's two
+ * hours (keepalives) or fifteen minutes (retransmissions).
+ */
+#define CONN_PARAMS_MAX 12
+
 struct conn_params {
-	const char *keys[5];
-	const char *vals[5];
+	const char *keys[CONN_PARAMS_MAX + 1];
+	const char *vals[CONN_PARAMS_MAX + 1];
+	int n;
 };
+
+static void conn_params_add(struct conn_params *p, const char *key, const char *val)
+{
+	if (p->n >= CONN_PARAMS_MAX)
+		return;
+	p->keys[p->n] = key;
+	p->vals[p->n] = val;
+	p->n++;
+	p->keys[p->n] = NULL;
+	p->vals[p->n] = NULL;
+}
 
 static void conn_params_init(struct conn_params *p, const struct flux_config *cfg)
 {
-	int i = 0;
-
-	p->keys[i] = "connect_timeout";
-	p->vals[i++] = "10";
-	if (cfg->database_url) {
-		p->keys[i] = "dbname";
-		p->vals[i++] = cfg->database_url;
-	}
-	p->keys[i] = "fallback_application_name";
-	p->vals[i++] = "flux";
-	p->keys[i] = NULL;
-	p->vals[i] = NULL;
+	p->n = 0;
+	conn_params_add(p, "keepalives", "1");
+	conn_params_add(p, "keepalives_idle", "10");
+	conn_params_add(p, "keepalives_interval", "5");
+	conn_params_add(p, "keepalives_count", "3");
+	conn_params_add(p, "tcp_user_timeout", "25000");
+	if (cfg->database_url)
+		conn_params_add(p, "dbname", cfg->database_url);
+	conn_params_add(p, "fallback_application_name", "flux");
 }
 
 /*
@@ -88,21 +143,6 @@ static bool tls_required(const struct flux_config *cfg)
 	req = mode && (!strcmp(mode, "require") || !strncmp(mode, "verify-", 7));
 	PQconninfoFree(opts);
 	return req;
-}
-
-/* The server answers a plain-text ping although ours got no answer. */
-static bool up_without_tls(const struct conn_params *p)
-{
-	struct conn_params plain = *p;
-	int i;
-
-	for (i = 0; plain.keys[i]; i++)
-		;
-	plain.keys[i] = "sslmode";
-	plain.vals[i] = "disable";
-	plain.keys[i + 1] = NULL;
-	plain.vals[i + 1] = NULL;
-	return PQpingParams(plain.keys, plain.vals, 1) == PQPING_OK;
 }
 
 /* Where we connect, for messages: never carries a password. */
@@ -189,80 +229,298 @@ static void notice_receiver(void *arg, const PGresult *res)
 }
 
 /*
- * Connect, or report why not. The server answering PQping but refusing the
- * connection means authentication, a missing database or a permission:
- * exit 7 at once. No answer at all is retried until the wait timeout.
+ * Why a connection attempt failed. libpq has no function for the SQLSTATE
+ * of a failed connection (it parses the server's error fields into a
+ * result the caller never sees), but with PQERRORS_VERBOSE set on the
+ * connecting PGconn it writes each server error as "SEVERITY:  SQLSTATE:
+ * message" (pqBuildErrorMessage3). The codes are read from that fixed
+ * place, never from the wording; a failure with no code (refused TCP, a
+ * timeout, DNS, a TLS handshake) is libpq's own.
+ */
+struct conn_failure {
+	char sqlstate[6]; /* the refusal's code, else the last code seen */
+	bool has_code;    /* some host answered with an error */
+	bool retry;       /* waiting may help: no code, or a code of a passing state */
+	bool at_start;    /* failed inside PQconnectStartParams (e.g. bad options) */
+	char *msg;        /* one line, without the codes and LOCATION lines */
+};
+
+static void conn_failure_release(struct conn_failure *f)
+{
+	free(f->msg);
+	memset(f, 0, sizeof(*f));
+}
+
+/*
+ * Retried until the wait timeout: connection exceptions (08, e.g. a
+ * pooler whose server is down), insufficient resources (53, e.g. 53300
+ * too many connections), and a server shutting down, restarting or
+ * starting up (57P01-57P03). Any other code is a refusal: authentication
+ * (28), a missing database (3D000), a permission (42501).
+ */
+static bool sqlstate_retryable(const char *code)
+{
+	return !strncmp(code, "08", 2) || !strncmp(code, "53", 2) ||
+	       !strcmp(code, "57P01") || !strcmp(code, "57P02") || !strcmp(code, "57P03");
+}
+
+/* ":  XXXXX: " at s, as libpq's verbose format puts the code. */
+static bool code_at(const char *s)
+{
+	int i;
+
+	if (strncmp(s, ":  ", 3))
+		return false;
+	for (i = 3; i < 8; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'Z')))
+			return false;
+	return s[8] == ':' && s[9] == ' ';
+}
+
+static void conn_failure_scan(struct conn_failure *f, const char *msg)
+{
+	struct sb plain = SB_INIT;
+	const char *line, *end, *p;
+	bool refused = false, passing = false;
+
+	for (line = msg; *line; line = end) {
+		end = strchr(line, '\n');
+		end = end ? end + 1 : line + strlen(line);
+		/* the server's source location, which the verbose format adds */
+		if (!strncmp(line, "LOCATION:  ", 11))
+			continue;
+		for (p = line; p < end; p++) {
+			char code[6];
+
+			if (!code_at(p)) {
+				sb_addch(&plain, *p);
+				continue;
+			}
+			memcpy(code, p + 3, 5);
+			code[5] = '\0';
+			f->has_code = true;
+			if (sqlstate_retryable(code))
+				passing = true;
+			if (!refused)
+				memcpy(f->sqlstate, code, sizeof(code));
+			if (!sqlstate_retryable(code))
+				refused = true;
+			sb_adds(&plain, ":  ");
+			p += 9;
+		}
+	}
+	/* A host that may accept us later keeps the wait going. */
+	f->retry = !refused || passing;
+	f->msg = one_line(plain.buf);
+	sb_release(&plain);
+}
+
+/* The per-host budget: connect_timeout (URL, PGCONNECT_TIMEOUT) or 10 s. */
+static long host_timeout_ms(PGconn *conn)
+{
+	PQconninfoOption *opts = PQconninfo(conn), *o;
+	long ms = 10000;
+
+	for (o = opts; o && o->keyword; o++) {
+		if (strcmp(o->keyword, "connect_timeout") || !o->val || !*o->val)
+			continue;
+		ms = strtol(o->val, NULL, 10);
+		if (ms <= 0)
+			ms = 0; /* no limit per host: only the wait's deadline */
+		else if (ms > 86400)
+			ms = 86400 * 1000L;
+		else
+			ms = (ms < 2 ? 2 : ms) * 1000; /* libpq's minimum */
+	}
+	PQconninfoFree(opts);
+	return ms;
+}
+
+/* Which host and address libpq is trying, to restart the per-host budget. */
+struct host_key {
+	const char *host, *port; /* libpq's own per-host strings */
+	char addr[64];
+};
+
+static bool host_changed(PGconn *conn, struct host_key *k)
+{
+	const char *host = PQhost(conn), *port = PQport(conn), *addr = PQhostaddr(conn);
+
+	if (!addr)
+		addr = "";
+	if (host == k->host && port == k->port && !strncmp(addr, k->addr, sizeof(k->addr) - 1))
+		return false;
+	k->host = host;
+	k->port = port;
+	snprintf(k->addr, sizeof(k->addr), "%s", addr);
+	return true;
+}
+
+/*
+ * One connection attempt over every host of the URL, driven with
+ * PQconnectPoll so that it ends by `deadline`: libpq's own connect_timeout
+ * counts whole seconds per host (at least 2) and applies only to blocking
+ * connects. A host silent for its connect_timeout is given up as libpq
+ * would: shutting its socket down makes libpq fail it and go on to the
+ * next host. Returns the connection (CONNECTION_OK), or NULL and *f.
+ */
+static PGconn *connect_by(const struct conn_params *p, long long deadline,
+			  struct conn_failure *f)
+{
+	PGconn *conn = PQconnectStartParams(p->keys, p->vals, 1);
+	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+	struct host_key key;
+	long long host_start = clock_ms();
+	long per_host;
+	bool timed_out = false;
+
+	memset(f, 0, sizeof(*f));
+	memset(&key, 0, sizeof(key));
+	if (!conn) {
+		f->retry = true;
+		f->msg = xstrdup("out of memory");
+		return NULL;
+	}
+	PQsetErrorVerbosity(conn, PQERRORS_VERBOSE);
+	per_host = host_timeout_ms(conn);
+	if (PQstatus(conn) == CONNECTION_BAD) {
+		st = PGRES_POLLING_FAILED;
+		f->at_start = true;
+	}
+	while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
+		struct pollfd pfd;
+		long long now = clock_ms(), limit = deadline;
+
+		if (host_changed(conn, &key))
+			host_start = now;
+		if (per_host > 0 && host_start + per_host < limit)
+			limit = host_start + per_host;
+		if (now >= limit) {
+			if (limit == deadline) {
+				timed_out = true;
+				break;
+			}
+			log_debug("connect", "no answer from %s port %s within %ld ms (connect_timeout)",
+				  key.host ? key.host : "", key.port ? key.port : "", per_host);
+			shutdown(PQsocket(conn), SHUT_RDWR);
+			st = PQconnectPoll(conn);
+			continue;
+		}
+		pfd.fd = PQsocket(conn);
+		pfd.events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, (int)(limit - now)) > 0)
+			st = PQconnectPoll(conn);
+		/* else a timeout or a signal: look at the limits again */
+	}
+	if (st == PGRES_POLLING_OK) {
+		PQsetErrorVerbosity(conn, PQERRORS_DEFAULT);
+		return conn;
+	}
+	conn_failure_scan(f, PQerrorMessage(conn));
+	PQfinish(conn);
+	if (timed_out) {
+		struct sb sb = SB_INIT;
+
+		sb_adds(&sb, f->msg);
+		sb_adds(&sb, sb.len ? " timeout expired" : "timeout expired");
+		free(f->msg);
+		f->msg = sb_detach(&sb, NULL);
+		f->retry = true;
+	}
+	return NULL;
+}
+
+/*
+ * The TLS attempt failed without a word from the server: does it answer
+ * without TLS? Then TLS itself is refused (no TLS there, or a certificate
+ * we reject), and waiting cannot help. The probe sends a placeholder
+ * password, never the real one, over the plain connection.
+ */
+static bool answers_without_tls(const struct conn_params *p, long long deadline)
+{
+	struct conn_params plain = *p;
+	struct conn_failure f;
+	PGconn *conn;
+	bool up;
+
+	conn_params_add(&plain, "sslmode", "disable");
+	conn_params_add(&plain, "gssencmode", "disable");
+	conn_params_add(&plain, "password", "flux-tls-probe");
+	conn = connect_by(&plain, deadline, &f);
+	up = conn || f.has_code;
+	PQfinish(conn);
+	conn_failure_release(&f);
+	return up;
+}
+
+/* Each attempt may take this long, even past the wait's deadline. */
+#define ATTEMPT_MIN_MS 2000
+
+/*
+ * Connect, or report why not: retry until the wait timeout while the
+ * failure may pass (no answer, or a retryable SQLSTATE), exit 7 at once
+ * when the server refuses us. Most runs find the server up and connect
+ * at the first attempt. The whole wait ends within the wait timeout plus
+ * ATTEMPT_MIN_MS: every attempt ends by the deadline, or gets at least
+ * ATTEMPT_MIN_MS when little is left (--wait-timeout 0 tries once).
  */
 static PGconn *connect_waiting(const struct flux_config *cfg, struct flux_err *err)
 {
 	struct conn_params p;
+	struct conn_failure f = { "", false, false, false, NULL };
 	long long start = clock_ms(), last_log = start;
+	long long deadline = start + cfg->wait_timeout_ms;
 	long backoff = 0;
 	char *target = describe_target(cfg);
-	char *last = NULL;
 	PGconn *conn = NULL;
-	bool need_tls = tls_required(cfg);
+	bool need_tls = tls_required(cfg), options_checked = false;
 
 	conn_params_init(&p, cfg);
-	/*
-	 * Most runs find the server up: connect at once, which saves the
-	 * backend start a ping costs. Only a failure goes on to the ping loop,
-	 * which tells "not up yet" (wait) from "up and refusing" (exit 7).
-	 */
-	conn = PQconnectdbParams(p.keys, p.vals, 1);
-	if (PQstatus(conn) == CONNECTION_OK)
-		goto done;
-	last = one_line(PQerrorMessage(conn));
-	PQfinish(conn);
-	conn = NULL;
 	for (;;) {
-		PGPing ping;
-		long long now;
+		long long now = clock_ms();
+		long long attempt_end = deadline > now + ATTEMPT_MIN_MS ? deadline : now + ATTEMPT_MIN_MS;
 
 		if (db_interrupted) {
 			err_set(err, interrupted_code(), "interrupted while waiting for the database at %s", target);
 			break;
 		}
-		ping = PQpingParams(p.keys, p.vals, 1);
-		if (ping == PQPING_NO_ATTEMPT) {
-			err_set(err, FLUX_EXIT_CONFIG, "invalid connection parameters for the database at %s", target);
+		conn_failure_release(&f);
+		conn = connect_by(&p, attempt_end, &f);
+		if (conn)
 			break;
-		}
-		if (ping == PQPING_OK) {
-			conn = PQconnectdbParams(p.keys, p.vals, 1);
-			if (PQstatus(conn) == CONNECTION_OK)
-				break;
-			free(last);
-			last = one_line(PQerrorMessage(conn));
-			PQfinish(conn);
-			conn = NULL;
-			/* Up a moment ago and still up: it refused us, so do not retry. */
-			if (PQpingParams(p.keys, p.vals, 1) == PQPING_OK) {
-				err_set(err, FLUX_EXIT_REFUSED, "database at %s refused the connection: %s", target, last);
+		/* Nothing tried at all: the parameters may be invalid (PQping tells). */
+		if (f.at_start && !f.has_code && !options_checked) {
+			options_checked = true;
+			if (PQpingParams(p.keys, p.vals, 1) == PQPING_NO_ATTEMPT) {
+				err_set(err, FLUX_EXIT_CONFIG, "invalid connection parameters for the database at %s: %s",
+					target, f.msg);
 				break;
 			}
-		} else if (ping == PQPING_NO_RESPONSE && need_tls && up_without_tls(&p)) {
-			PGconn *probe = PQconnectdbParams(p.keys, p.vals, 1);
-			free(last);
-			last = one_line(PQerrorMessage(probe));
-			PQfinish(probe);
-			/* It answers without TLS: a refusal or a certificate we reject. */
+		}
+		if (!f.retry) {
+			err_set(err, FLUX_EXIT_REFUSED, "database at %s refused the connection: %s (SQLSTATE %s)",
+				target, f.msg, f.sqlstate);
+			err->sqlstate = xstrdup(f.sqlstate);
+			break;
+		}
+		if (!f.has_code && need_tls && answers_without_tls(&p, attempt_end)) {
 			err_set(err, FLUX_EXIT_REFUSED, "cannot connect to the database at %s over TLS: %s",
-				target, last);
+				target, f.msg);
 			break;
 		}
 		now = clock_ms();
-		if (now - start >= cfg->wait_timeout_ms) {
-			if (!last) {
-				PGconn *probe = PQconnectdbParams(p.keys, p.vals, 1);
-				last = one_line(PQerrorMessage(probe));
-				PQfinish(probe);
-			}
+		if (now >= deadline) {
 			if (cfg->wait_timeout_ms == 0)
-				err_set(err, FLUX_EXIT_UNAVAILABLE, "database at %s is not available: %s", target, last);
+				err_set(err, FLUX_EXIT_UNAVAILABLE, "database at %s is not available: %s%s%s%s",
+					target, f.msg, f.has_code ? " (SQLSTATE " : "", f.sqlstate,
+					f.has_code ? ")" : "");
 			else
-				err_set(err, FLUX_EXIT_UNAVAILABLE, "database at %s not available after %lld ms: %s",
-					target, now - start, last);
+				err_set(err, FLUX_EXIT_UNAVAILABLE, "database at %s not available after %lld ms: %s%s%s%s",
+					target, now - start, f.msg, f.has_code ? " (SQLSTATE " : "", f.sqlstate,
+					f.has_code ? ")" : "");
+			if (f.has_code)
+				err->sqlstate = xstrdup(f.sqlstate);
 			break;
 		}
 		if (now - last_log >= 5000) {
@@ -270,14 +528,13 @@ static PGconn *connect_waiting(const struct flux_config *cfg, struct flux_err *e
 			last_log = now;
 		}
 		backoff = clock_backoff(backoff, 250);
-		if (backoff > cfg->wait_timeout_ms - (now - start))
-			backoff = (long)(cfg->wait_timeout_ms - (now - start));
+		if (backoff > deadline - now)
+			backoff = (long)(deadline - now);
 		clock_sleep_ms(backoff);
 	}
-done:
 	if (conn)
 		log_debug("connect", "connected to %s", target);
-	free(last);
+	conn_failure_release(&f);
 	free(target);
 	return conn;
 }
@@ -291,6 +548,53 @@ int db_wait(const struct flux_config *cfg, struct flux_err *err)
 	PQfinish(conn);
 	return 0;
 }
+
+static int fail_result(struct db *db, PGresult *res, enum flux_exit code,
+		       const char *what, struct flux_err *err);
+
+/*
+ * Make the server let go of a session whose client is gone (README "Dead
+ * connections"), so the advisory lock goes with it within about a minute
+ * instead of the kernel's two hours: TCP keepalives and a user timeout end
+ * a backend whose client's host or network vanished (about 25 s), an
+ * idle-in-transaction timeout one whose client stopped mid-transaction
+ * (60 s), and client_connection_check_interval (PostgreSQL 14+) stops a
+ * statement still running for a client that is gone. One round trip,
+ * after connecting rather than in the startup packet, which poolers
+ * refuse to carry. The join skips a setting the server does not have; a
+ * setting the user chose for this client, role or database (options,
+ * PGOPTIONS, ALTER ROLE or DATABASE ... SET) is left alone.
+ */
+static const char session_sql[] =
+	"select count(pg_catalog.set_config(s.name, d.setting, false)) "
+	"from (values ('tcp_keepalives_idle', '10'), ('tcp_keepalives_interval', '5'), "
+	"('tcp_keepalives_count', '3'), ('tcp_user_timeout', '25000'), "
+	"('idle_in_transaction_session_timeout', '60000'), "
+	"('client_connection_check_interval', '10000')) d(name, setting) "
+	"join pg_catalog.pg_settings s on s.name = d.name "
+	"where s.source in ('default', 'configuration file', 'command line', 'environment variable')";
+
+static int session_setup(struct db *db, struct flux_err *err)
+{
+	PGresult *res = PQexec(db->conn, session_sql);
+	int rc = 0;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		if (PQstatus(db->conn) == CONNECTION_BAD) {
+			rc = fail_result(db, res, FLUX_EXIT_UNAVAILABLE,
+					 "cannot set up the session", err);
+		} else {
+			char *msg = one_line(PQresultErrorMessage(res));
+
+			log_warn("session", "cannot set the timeouts that end an orphaned session: %s", msg);
+			free(msg);
+		}
+	}
+	PQclear(res);
+	return rc;
+}
+
+static void pg_close(struct db *db);
 
 static struct db *pg_open(const struct flux_config *cfg, struct flux_err *err)
 {
@@ -425,18 +729,263 @@ static void log_lock_holder(struct db *db, long long waited_ms)
 	PQclear(res);
 }
 
+/* "host:port" of the open connection, for messages. */
+static char *conn_where(PGconn *c)
+{
+	struct sb sb = SB_INIT;
+	const char *host = PQhost(c), *port = PQport(c);
+
+	sb_addf(&sb, "%s:%s", host && *host ? host : "localhost", port && *port ? port : "5432");
+	return sb_detach(&sb, NULL);
+}
+
+static int refuse_standby(struct db *db, struct flux_err *err)
+{
+	char *where = conn_where(db->conn);
+
+	err_set(err, FLUX_EXIT_REFUSED,
+		"the server at %s is a read-only standby (in recovery): apply and rollback "
+		"write, so connect to the primary", where);
+	free(where);
+	return -1;
+}
+
+static int refuse_transaction_pooler(struct db *db, const char *why, struct flux_err *err)
+{
+	char *where = conn_where(db->conn);
+
+	err_set(err, FLUX_EXIT_REFUSED,
+		"a transaction-pooling pooler at %s is in the way (%s): the session advisory "
+		"lock %s would not protect the migrations; connect to the database directly "
+		"or through session pooling", where, why, db->lock_id);
+	free(where);
+	return -1;
+}
+
+/* The probe's connection parameters: main's, on the very host it reached. */
+struct probe_params {
+	const char **keys, **vals;
+	PQconninfoOption *opts;
+};
+
+static void probe_params_init(struct probe_params *p, PGconn *c)
+{
+	PQconninfoOption *o;
+	const char *hostaddr = PQhostaddr(c);
+	size_t n = 0;
+
+	p->opts = PQconninfo(c);
+	for (o = p->opts; o && o->keyword; o++)
+		n++;
+	p->keys = xcalloc(n + 4, sizeof(*p->keys));
+	p->vals = xcalloc(n + 4, sizeof(*p->vals));
+	n = 0;
+	for (o = p->opts; o && o->keyword; o++) {
+		if (!o->val || !*o->val || !strcmp(o->keyword, "host") ||
+		    !strcmp(o->keyword, "hostaddr") || !strcmp(o->keyword, "port"))
+			continue;
+		p->keys[n] = o->keyword;
+		p->vals[n++] = o->val;
+	}
+	p->keys[n] = "host";
+	p->vals[n++] = PQhost(c);
+	p->keys[n] = "port";
+	p->vals[n++] = PQport(c);
+	if (hostaddr && *hostaddr) {
+		p->keys[n] = "hostaddr";
+		p->vals[n++] = hostaddr;
+	}
+}
+
+static void probe_params_release(struct probe_params *p)
+{
+	free(p->keys);
+	free(p->vals);
+	PQconninfoFree(p->opts);
+}
+
+/*
+ * The probe's `select pg_backend_pid()`, waiting at most timeout_ms for a
+ * pooler that has no server connection to give it. 1 on a timeout.
+ */
+static int probe_pid(PGconn *c, long timeout_ms, int *pid)
+{
+	long long deadline = clock_ms() + timeout_ms;
+	PGresult *res;
+	int rc = -1;
+
+	if (!PQsendQuery(c, "select pg_backend_pid()"))
+		return -1;
+	while (PQisBusy(c)) {
+		struct pollfd pfd = { PQsocket(c), POLLIN, 0 };
+		long long left = deadline - clock_ms();
+
+		if (left <= 0 || db_interrupted)
+			return 1;
+		if (poll(&pfd, 1, left < 100 ? (int)left : 100) < 0)
+			continue;
+		if (!PQconsumeInput(c))
+			return -1;
+	}
+	while ((res = PQgetResult(c))) {
+		if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+			*pid = atoi(PQgetvalue(res, 0, 0));
+			rc = 0;
+		}
+		PQclear(res);
+	}
+	return rc;
+}
+
+/* Rounds of the pinning test; each costs two short round trips. */
+#define POOL_ROUNDS 12
+/* How long the probe may wait for a server connection from the pool. */
+#define POOL_PROBE_TIMEOUT_MS 10000
+
+/*
+ * Behind a pooler (libpq's backend pid is not the server's): does it pin
+ * our client to server backend `pid` for the whole session? Under
+ * transaction pooling a server connection goes back to the pool whenever
+ * our client is idle, so either our next query lands on another backend,
+ * or a second client asking right after us gets ours (PgBouncer hands out
+ * the most recently released server connection; a round-robin pooler gives
+ * our client another one instead). Under session pooling neither can ever
+ * happen, so a "yes" is never wrong about session pooling; a "no" could
+ * only be missed if other clients took our backend in every one of the
+ * rounds, which the checks in pg_lock and pg_check_backend back up.
+ */
+static int check_pooling(struct db *db, int pid, struct flux_err *err)
+{
+	struct probe_params pp;
+	PGconn *probe;
+	int round, rc = 0;
+	char *where = conn_where(db->conn);
+
+	probe_params_init(&pp, db->conn);
+	probe = PQconnectdbParams(pp.keys, pp.vals, 0);
+	probe_params_release(&pp);
+	if (PQstatus(probe) != CONNECTION_OK) {
+		char *msg = one_line(PQerrorMessage(probe));
+		rc = err_set(err, FLUX_EXIT_UNAVAILABLE,
+			     "cannot tell how the pooler at %s pools: a second connection failed: %s",
+			     where, msg);
+		free(msg);
+		goto cleanup;
+	}
+	for (round = 0; round < POOL_ROUNDS && !rc; round++) {
+		PGresult *res;
+		int p = 0, r;
+
+		r = probe_pid(probe, POOL_PROBE_TIMEOUT_MS, &p);
+		if (r < 0) {
+			char *msg = one_line(PQerrorMessage(probe));
+			rc = err_set(err, FLUX_EXIT_UNAVAILABLE,
+				     "cannot tell how the pooler at %s pools: %s", where, msg);
+			free(msg);
+			break;
+		}
+		if (r > 0) {
+			if (db_interrupted)
+				rc = err_set(err, interrupted_code(), "interrupted while checking the pooler at %s",
+					     where);
+			else
+				rc = err_set(err, FLUX_EXIT_UNAVAILABLE,
+					     "cannot tell how the pooler at %s pools: it had no free server "
+					     "connection for a second client within %d s (give its pool a spare "
+					     "connection per flux started at once)", where,
+					     POOL_PROBE_TIMEOUT_MS / 1000);
+			break;
+		}
+		if (p == pid) {
+			rc = refuse_transaction_pooler(db, "another client was given our server connection", err);
+			break;
+		}
+		if (run_params(db, "select pg_backend_pid()", 0, NULL, &res, FLUX_EXIT_UNAVAILABLE,
+			       "cannot check the pooler", err)) {
+			rc = -1;
+			break;
+		}
+		p = atoi(PQgetvalue(res, 0, 0));
+		PQclear(res);
+		if (p != pid)
+			rc = refuse_transaction_pooler(db, "our session moved to another server connection", err);
+	}
+	if (!rc)
+		log_debug("pooler", "the pooler at %s pins our session to server backend %d", where, pid);
+cleanup:
+	PQfinish(probe);
+	free(where);
+	return rc;
+}
+
+/*
+ * Behind a session pooler, before each migration's commit (in its
+ * transaction): is this still the backend that holds the lock, and does it
+ * still hold it? The last line of defence should the pooler move our
+ * session after all. Costs nothing on a direct connection.
+ */
+static int pg_check_backend(struct db *db, struct flux_err *err)
+{
+	static const char sql[] =
+		"select pg_backend_pid(), exists (select 1 from pg_locks "
+		"where locktype = 'advisory' and pid = pg_backend_pid() and granted "
+		"and objsubid = 1 and ((classid::bigint << 32) | objid::bigint) = $1::bigint)";
+	const char *params[1] = { db->lock_id };
+	PGresult *res;
+	int pid;
+	bool held;
+
+	if (!db->pooled_pid || !db->locked)
+		return 0;
+	if (run_params(db, sql, 1, params, &res, FLUX_EXIT_UNAVAILABLE,
+		       "cannot check the server connection", err))
+		return -1;
+	pid = atoi(PQgetvalue(res, 0, 0));
+	held = PQgetvalue(res, 0, 1)[0] == 't';
+	PQclear(res);
+	if (pid != db->pooled_pid)
+		return refuse_transaction_pooler(db, "our session moved to another server connection "
+						 "mid-batch", err);
+	if (!held)
+		return err_set(err, FLUX_EXIT_REFUSED,
+			       "advisory lock %s is no longer held by flux's server connection: another "
+			       "client of the pooler released it", db->lock_id);
+	return 0;
+}
+
 /*
  * Poll pg_try_advisory_lock rather than block in pg_advisory_lock: a
  * blocked waiter holds a snapshot that CREATE INDEX CONCURRENTLY in the
  * lock holder would wait for, a deadlock other tools have.
+ *
+ * The first attempt also asks whether the server is a standby and which
+ * backend we talk to: the lock is tried only when that backend is the one
+ * libpq connected to (a direct connection: no extra round trip). A pooler
+ * gives its clients keys of its own, so there the lock waits for
+ * check_pooling, and each later attempt checks that the backend is still
+ * ours and does not hold the lock already (a session advisory lock is
+ * re-entrant: a pooled backend holding another client's lock would grant
+ * it to us too).
  */
 static int pg_lock(struct db *db, struct flux_err *err)
 {
-	const char *params[1] = { db->lock_id };
+	static const char first_sql[] =
+		"select pg_backend_pid(), pg_is_in_recovery(), "
+		"case when pg_backend_pid() = $2::int and not pg_is_in_recovery() "
+		"then pg_try_advisory_lock($1::bigint) end";
+	static const char pooled_sql[] =
+		"select pg_backend_pid(), h.held, case when pg_backend_pid() = $2::int and not h.held "
+		"then pg_try_advisory_lock($1::bigint) end "
+		"from (select exists (select 1 from pg_locks where locktype = 'advisory' "
+		"and pid = pg_backend_pid() and granted and objsubid = 1 "
+		"and ((classid::bigint << 32) | objid::bigint) = $1::bigint) as held) h";
+	char pid_text[16];
+	const char *params[2] = { db->lock_id, pid_text };
 	long long start = clock_ms(), last_log = start;
 	long backoff = 0;
-	bool logged = false;
+	bool logged = false, first = true;
 
+	snprintf(pid_text, sizeof(pid_text), "%d", PQbackendPID(db->conn));
 	for (;;) {
 		PGresult *res;
 		bool got;
@@ -445,11 +994,53 @@ static int pg_lock(struct db *db, struct flux_err *err)
 		if (db_interrupted)
 			return err_set(err, interrupted_code(), "interrupted while waiting for advisory lock %s",
 				       db->lock_id);
-		if (run_params(db, "select pg_try_advisory_lock($1::bigint)", 1, params, &res,
-			       FLUX_EXIT_REFUSED, "cannot take the advisory lock", err))
-			return -1;
-		got = PQgetvalue(res, 0, 0)[0] == 't';
-		PQclear(res);
+		if (first) {
+			int pid;
+
+			if (run_params(db, first_sql, 2, params, &res, FLUX_EXIT_REFUSED,
+				       "cannot take the advisory lock", err))
+				return -1;
+			first = false;
+			pid = atoi(PQgetvalue(res, 0, 0));
+			got = PQgetvalue(res, 0, 2)[0] == 't';
+			if (PQgetvalue(res, 0, 1)[0] == 't') {
+				PQclear(res);
+				return refuse_standby(db, err);
+			}
+			PQclear(res);
+			if (pid != PQbackendPID(db->conn)) {
+				if (check_pooling(db, pid, err))
+					return -1;
+				db->pooled_pid = pid;
+				snprintf(pid_text, sizeof(pid_text), "%d", pid);
+				continue;
+			}
+		} else if (db->pooled_pid) {
+			if (run_params(db, pooled_sql, 2, params, &res, FLUX_EXIT_REFUSED,
+				       "cannot take the advisory lock", err))
+				return -1;
+			if (atoi(PQgetvalue(res, 0, 0)) != db->pooled_pid) {
+				PQclear(res);
+				return refuse_transaction_pooler(db, "our session moved to another server "
+								 "connection", err);
+			}
+			if (PQgetvalue(res, 0, 1)[0] == 't') {
+				PQclear(res);
+				return err_set(err, FLUX_EXIT_REFUSED,
+					       "advisory lock %s is already held by the pooler's server connection "
+					       "flux was given, left there by another client: the pooler pools "
+					       "transactions or does not reset sessions (server_reset_query); "
+					       "connect to the database directly", db->lock_id);
+			}
+			got = PQgetvalue(res, 0, 2)[0] == 't';
+			PQclear(res);
+		} else {
+			if (run_params(db, "select pg_try_advisory_lock($1::bigint)", 1, params, &res,
+				       FLUX_EXIT_REFUSED, "cannot take the advisory lock", err))
+				return -1;
+			got = PQgetvalue(res, 0, 0)[0] == 't';
+			PQclear(res);
+		}
 		if (got) {
 			db->locked = true;
 			if (logged)
@@ -496,11 +1087,81 @@ static int begin_async(struct db *db, struct flux_err *err)
 	return 0;
 }
 
+static int flush_commits(struct db *db, struct flux_err *err)
+{
+	static const char what[] = "cannot make the applied migrations durable";
+	struct flux_err e = FLUX_ERR_INIT;
+
+	if (!db->async_commits)
+		return 0;
+	db->async_commits = false;
+	if (run_params(db, "reset synchronous_commit", 0, NULL, NULL,
+		       FLUX_EXIT_UNAVAILABLE, what, err))
+		return -1;
+	/*
+	 * A read-only session (default_transaction_read_only) cannot have
+	 * written anything: nothing to flush, and nothing to warn about.
+	 */
+	if (!run_params(db, "select case when current_setting('transaction_read_only') = 'on' "
+			"then null else pg_logical_emit_message(true, 'flux', 'batch done') end",
+			0, NULL, NULL, FLUX_EXIT_REFUSED, what, &e))
+		return 0;
+	if (e.code == FLUX_EXIT_UNAVAILABLE || PQstatus(db->conn) != CONNECTION_OK) {
+		err_move(err, &e);
+		return -1;
+	}
+	/* The commits are made; only the early flush was refused. */
+	log_warn("durability", "%s at once (the server writes them within its "
+		 "wal_writer_delay): %s", what, e.msg);
+	err_release(&e);
+	return 0;
+}
+
+/*
+ * Release the lock on the backend that holds it. Behind a pooler the
+ * unlock checks that it runs there; should the pooler have moved our
+ * session after all, that backend is ended instead, so that the lock is
+ * not left behind on a pooled server connection for other clients to
+ * inherit.
+ */
+static int release_lock(struct db *db, struct flux_err *err)
+{
+	static const char pooled_sql[] =
+		"select pg_backend_pid(), case when pg_backend_pid() = $2::int "
+		"then pg_advisory_unlock($1::bigint) end";
+	char pid_text[16];
+	const char *params[2] = { db->lock_id, pid_text };
+	PGresult *res;
+	int pid;
+
+	if (!db->pooled_pid)
+		return run_params(db, "select pg_advisory_unlock($1::bigint)", 1, params, NULL,
+				  FLUX_EXIT_REFUSED, "cannot release the advisory lock", err);
+	snprintf(pid_text, sizeof(pid_text), "%d", db->pooled_pid);
+	if (run_params(db, pooled_sql, 2, params, &res, FLUX_EXIT_REFUSED,
+		       "cannot release the advisory lock", err))
+		return -1;
+	pid = atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (pid == db->pooled_pid)
+		return 0;
+	log_warn("lock", "ending server backend %s, which holds advisory lock %s: the pooler moved "
+		 "flux's session to backend %d", pid_text, db->lock_id, pid);
+	params[0] = pid_text;
+	if (run_params(db, "select pg_terminate_backend($1::int)", 1, params, NULL,
+		       FLUX_EXIT_REFUSED, "cannot end the server backend holding the advisory lock", err))
+		return -1;
+	return refuse_transaction_pooler(db, "our session moved to another server connection", err);
+}
+
 /*
  * The end of a session: the flush (when commits were asynchronous) and the
- * unlock in one round trip, the flush's transaction committed before the
- * lock is released. A refused flush function is a warning: the commits are
- * made and the server writes them within wal_writer_delay.
+ * unlock. On a direct connection both go in one round trip, the flush's
+ * transaction committed before the lock is released; behind a pooler they
+ * go one by one, the unlock checked to run on the backend holding the lock.
+ * A refused flush function is a warning: the commits are made and the
+ * server writes them within wal_writer_delay. A read-only session cannot
+ * have written anything: no flush, no warning.
  */
 static int pg_unlock(struct db *db, struct flux_err *err)
 {
@@ -509,18 +1170,28 @@ static int pg_unlock(struct db *db, struct flux_err *err)
 	const char *params[1] = { db->lock_id };
 	struct sb sql = SB_INIT;
 	PGresult *res, *bad = NULL;
-	bool flush = db->async_commits;
+	int rc;
 
 	if (!db->locked)
 		return 0;
 	db->locked = false;
+	if (db->pooled_pid || !db->async_commits) {
+		rc = flush_commits(db, err);
+		if (rc) {
+			/* The flush's error is the news; the session ends either way. */
+			struct flux_err ignore = FLUX_ERR_INIT;
+
+			release_lock(db, &ignore);
+			err_release(&ignore);
+			return -1;
+		}
+		return release_lock(db, err);
+	}
 	db->async_commits = false;
-	if (!flush)
-		return run_params(db, "select pg_advisory_unlock($1::bigint)", 1, params, NULL,
-				  FLUX_EXIT_REFUSED, "cannot release the advisory lock", err);
 	/* The lock id is a validated int64, printed by us: safe to splice. */
 	sb_addf(&sql, "begin;reset synchronous_commit;"
-		"select pg_logical_emit_message(true, 'flux', 'batch done');commit;"
+		"select case when current_setting('transaction_read_only') = 'on' "
+		"then null else pg_logical_emit_message(true, 'flux', 'batch done') end;commit;"
 		"select pg_advisory_unlock(%s)", db->lock_id);
 	if (!PQsendQuery(c, sql.buf)) {
 		sb_release(&sql);
@@ -672,58 +1343,84 @@ static int pipeline_take(PGconn *c, PGresult **first)
 }
 
 /*
- * The session's start in one round trip (pipeline mode): whether the
- * history table exists and the lock (when asked) in one query, and the
- * history read after its own sync point, so that a missing table (the
- * first run) fails only that read. A read made while another migrator
- * held the lock is thrown away: then the lock is polled and the history
- * read again under it.
+ * The session's start in one round trip (pipeline mode), each part after
+ * its own sync point so that one failing does not abort the others:
+ *  - with the lock: the settings that end an orphaned backend
+ *    (session_sql), only on a direct connection (pg_backend_pid() is
+ *    libpq's): a pooler's shared server connections are left alone;
+ *  - whether the history table exists and, with the lock, whether the
+ *    server is a standby, which backend we talk to, and the lock itself,
+ *    tried only on a direct connection to a primary (as pg_lock's first
+ *    attempt);
+ *  - the history read, which fails alone on a missing table (first run).
+ * Anything but a direct connection taking a free lock (a standby, a
+ * pooler, another migrator holding the lock) goes on the way pg_lock
+ * goes, and the history is then read again under the lock.
  */
 static int pg_start(struct db *db, bool lock, bool *exists, struct plan_row **rows,
 		    size_t *n, struct flux_err *err)
 {
+	static const char head_lock_sql[] =
+		"select to_regclass($1) is not null, pg_backend_pid(), pg_is_in_recovery(), "
+		"case when pg_backend_pid() = $3::int and not pg_is_in_recovery() "
+		"then pg_try_advisory_lock($2::bigint) end";
 	PGconn *c = db->conn;
-	const char *params[2] = { db->history, db->lock_id };
-	struct sb read = SB_INIT;
-	PGresult *head = NULL, *hist = NULL;
-	bool got = !lock, sent;
-	int rc = -1, broke;
+	char pid_text[16];
+	const char *params[3] = { db->history, db->lock_id, pid_text };
+	struct sb read = SB_INIT, setup = SB_INIT;
+	PGresult *set = NULL, *head = NULL, *hist = NULL;
+	bool got = !lock, direct = true, sent;
+	int rc = -1, broke = 0;
 
 	*rows = NULL;
 	*n = 0;
 	*exists = false;
+	snprintf(pid_text, sizeof(pid_text), "%d", PQbackendPID(c));
 	sb_addf(&read, "select id, hash, applied_at::text from %s", db->history);
+	sb_addf(&setup, "%s and pg_backend_pid() = $1::int", session_sql);
 	sent = PQenterPipelineMode(c) &&
-	       PQsendQueryParams(c, lock ? "select to_regclass($1) is not null, "
-					   "pg_try_advisory_lock($2::bigint)"
-					 : "select to_regclass($1) is not null",
-				 lock ? 2 : 1, NULL, params, NULL, NULL, 0) &&
+	       (!lock || (PQsendQueryParams(c, setup.buf, 1, NULL, params + 2, NULL, NULL, 0) &&
+			  PQpipelineSync(c))) &&
+	       PQsendQueryParams(c, lock ? head_lock_sql : "select to_regclass($1) is not null",
+				 lock ? 3 : 1, NULL, params, NULL, NULL, 0) &&
 	       PQpipelineSync(c) &&
 	       PQsendQueryParams(c, read.buf, 0, NULL, NULL, NULL, NULL, 0) &&
 	       PQpipelineSync(c);
 	sb_release(&read);
+	sb_release(&setup);
 	if (!sent) {
 		fail_result(db, NULL, FLUX_EXIT_REFUSED, "cannot read the history table", err);
 		goto cleanup;
 	}
-	broke = pipeline_take(c, &head);
+	if (lock)
+		broke = pipeline_take(c, &set);
+	if (!broke)
+		broke = pipeline_take(c, &head);
 	if (!broke)
 		broke = pipeline_take(c, &hist);
+	if (broke) {
+		fail_result(db, NULL, FLUX_EXIT_UNAVAILABLE, "cannot read the history table", err);
+		goto cleanup;
+	}
+	if (lock && PQresultStatus(set) != PGRES_TUPLES_OK) {
+		char *msg = one_line(PQresultErrorMessage(set));
+		log_warn("session", "cannot set the timeouts that end an orphaned session: %s", msg);
+		free(msg);
+	}
 	if (PQresultStatus(head) != PGRES_TUPLES_OK || PQntuples(head) != 1) {
 		fail_result(db, head, FLUX_EXIT_REFUSED,
 			    lock ? "cannot take the advisory lock" : "cannot look up the history table",
 			    err);
 		goto cleanup;
 	}
-	if (broke) {
-		fail_result(db, NULL, FLUX_EXIT_UNAVAILABLE, "cannot read the history table", err);
-		goto cleanup;
-	}
 	*exists = PQgetvalue(head, 0, 0)[0] == 't';
-	if (lock)
-		got = PQgetvalue(head, 0, 1)[0] == 't';
-	if (lock && got)
-		db->locked = true;
+	if (lock) {
+		direct = atoi(PQgetvalue(head, 0, 1)) == PQbackendPID(c) &&
+			 PQgetvalue(head, 0, 2)[0] != 't';
+		got = direct && PQgetvalue(head, 0, 3)[0] == 't';
+	}
+	if (got)
+		db->locked = lock;
 	if (got && *exists) {
 		if (PQresultStatus(hist) != PGRES_TUPLES_OK) {
 			fail_result(db, hist, FLUX_EXIT_REFUSED, "cannot read the history table", err);
@@ -733,14 +1430,22 @@ static int pg_start(struct db *db, bool lock, bool *exists, struct plan_row **ro
 	}
 	rc = 0;
 cleanup:
+	PQclear(set);
 	PQclear(head);
 	PQclear(hist);
 	if (PQpipelineStatus(c) != PQ_PIPELINE_OFF)
 		PQexitPipelineMode(c);
 	if (rc || got)
 		return rc;
-	/* Another migrator holds the lock: wait for it, then read again. */
-	if (pg_lock(db, err) || pg_history_exists(db, exists, err))
+	/*
+	 * A standby (refused), a pooler (checked, then its session set up),
+	 * or another migrator holding the lock: pg_lock's way, then read again.
+	 */
+	if (pg_lock(db, err))
+		return -1;
+	if (db->pooled_pid && session_setup(db, err))
+		return -1;
+	if (pg_history_exists(db, exists, err))
 		return -1;
 	return *exists ? pg_history_read(db, rows, n, err) : 0;
 }
@@ -1127,7 +1832,9 @@ static int pg_run_big(struct db *db, const struct db_item *item,
 		}
 		i = j;
 	}
-	if (run_params(db, "commit", 0, NULL, NULL, FLUX_EXIT_MIGRATION,
+	/* Behind a pooler: still on the backend holding the lock, before COMMIT. */
+	if (pg_check_backend(db, err) ||
+	    run_params(db, "commit", 0, NULL, NULL, FLUX_EXIT_MIGRATION,
 		       "cannot commit the migration", err))
 		goto cleanup;
 	if (ev->done)
@@ -1145,6 +1852,20 @@ cleanup:
 	free(at);
 	free(chars);
 	return rc;
+}
+
+/* Events of a chunk run one item at a time, told with the chunk's indexes. */
+struct shifted_events {
+	const struct db_events *ev;
+	size_t base;
+};
+
+static void shifted_done(void *arg, size_t index, long ms)
+{
+	struct shifted_events *sh = arg;
+
+	if (sh->ev->done)
+		sh->ev->done(sh->ev->arg, sh->base + index, ms);
 }
 
 /* Where one item's text stands in a chunk's query string. */
@@ -1189,6 +1910,24 @@ static int pg_run_chunk(struct db *db, const struct db_item *items, size_t n,
 	long long t = clock_ms();
 	int rc = -1;
 
+	if (db->pooled_pid && n > 1) {
+		/* Behind a pooler each migration is checked before its COMMIT: one at a time. */
+		struct shifted_events sh = { ev, 0 };
+		struct db_events one = { &sh, shifted_done };
+		size_t k;
+
+		free(seg);
+		for (k = 0; k < n; k++) {
+			sh.base = k;
+			rc = pg_run_chunk(db, items + k, 1, &one, ndone, err);
+			if (rc) {
+				*ndone = k + *ndone;
+				return rc;
+			}
+		}
+		*ndone = n;
+		return 0;
+	}
 	if (n == 1 && db_item_size(&items[0]) > BIG_TEXT) {
 		rc = pg_run_big(db, items, ev, ndone, err);
 		if (rc != BIG_WHOLE)
@@ -1220,7 +1959,8 @@ static int pg_run_chunk(struct db *db, const struct db_item *items, size_t n,
 		chars += utf8_chars(q.buf + counted, seg[i].off - counted);
 		counted = seg[i].off;
 		seg[i].chars = chars;
-		sb_adds(&q, "\n;commit;");
+		/* Behind a pooler the COMMIT waits for pg_check_backend. */
+		sb_adds(&q, db->pooled_pid ? "\n;" : "\n;commit;");
 	}
 	db->current_id = items[0].m->id;
 	if (!PQsendQuery(c, q.buf)) {
@@ -1301,6 +2041,11 @@ static int pg_run_chunk(struct db *db, const struct db_item *items, size_t n,
 			"column named \"flux:id\" selected?)", cur + 1, n);
 		goto cleanup;
 	}
+	if (db->pooled_pid &&
+	    (pg_check_backend(db, err) ||
+	     run_params(db, "commit", 0, NULL, NULL, FLUX_EXIT_MIGRATION,
+			"cannot commit the migration", err)))
+		goto cleanup;
 	if (ev->done)
 		ev->done(ev->arg, (size_t)cur, (long)(clock_ms() - t));
 	*ndone = n;
@@ -1339,7 +2084,7 @@ static int pg_run_one(struct db *db, const struct db_item *item, struct flux_err
 	u.len = text.len;
 	u.stmt_len = u.len;
 	db->current_id = u.id;
-	if (exec_statements(db, &u, err))
+	if (pg_check_backend(db, err) || exec_statements(db, &u, err))
 		goto cleanup;
 	add_history_op(db, &sql, item);
 	if (sql.len && run_params(db, sql.buf, 0, NULL, NULL, FLUX_EXIT_MIGRATION,
