@@ -12,6 +12,27 @@
 #                                     sections: tests/reliability/run.sh --help)
 #   scripts/run-tests.sh docker [FILES]
 #                                     container tests only (tests/docker)
+#   scripts/run-tests.sh versions [FILES]
+#                                     the core of the bats suite (CORE below, or
+#                                     FILES) with build/flux against PostgreSQL
+#                                     13 and 17 in containers
+#   scripts/run-tests.sh arm64 [FILES]
+#                                     the core with build/aarch64/flux under
+#                                     qemu-aarch64-static, against the local
+#                                     cluster
+#
+# The other PostgreSQL versions: after the reliability run, the core of the
+# end-to-end suite (apply, rollback, status, validate, lock, notx,
+# durability, compat) runs with build/flux against each of
+# FLUX_TEST_PGVERSIONS (default "13 17"; empty skips them), each a part of
+# its own: flux-test/postgres:N from scripts/images.sh (cached), one
+# container per run published on a loopback port (tests/cli/pgcluster.sh,
+# FLUX_TEST_PGIMAGE). They need a Docker engine as the container tests do
+# (FLUX_TEST_DOCKER=0 skips them too, counted).
+#
+# arm64: the same core with build/aarch64/flux (`make ARCH=aarch64`) run
+# through Debian's qemu-aarch64-static, against the local PostgreSQL 15;
+# FLUX_TEST_ARM64=0 skips it (counted).
 #
 # The reliability run (tests/reliability/run.sh quick, about 4 minutes) needs
 # build/rel/flux-nosan and the fuzz targets (`make reliability-build`) and
@@ -35,22 +56,29 @@ ROOT=$(pwd)
 
 mode=all
 case ${1:-} in
-unit | cli | reliability | docker | all)
+unit | cli | reliability | docker | versions | arm64 | all)
 	mode=$1
 	shift
 	;;
 "") ;;
 *)
-	echo "usage: scripts/run-tests.sh [all|unit|cli|reliability|docker [FILES or SECTIONS...]]" >&2
+	echo "usage: scripts/run-tests.sh [all|unit|cli|reliability|docker|versions|arm64 [FILES or SECTIONS...]]" >&2
 	exit 2
 	;;
 esac
 bats_targets=(tests/cli)
 docker_targets=(tests/docker)
 rel_sections=()
+# The core of the end-to-end suite, run again against the other PostgreSQL
+# versions and with the arm64 binary.
+core_targets=()
+for f in apply rollback status validate lock notx durability compat; do
+	core_targets+=("tests/cli/$f.bats")
+done
 if [ $# -gt 0 ]; then
 	case $mode in
 	all | cli) bats_targets=("$@") ;;
+	versions | arm64) core_targets=("$@") ;;
 	docker) docker_targets=("$@") ;;
 	reliability) rel_sections=("$@") ;;
 	*)
@@ -203,6 +231,117 @@ run_cli() {
 	done
 }
 
+# --- d2) the core against other PostgreSQL versions, and on arm64 -------------
+
+core_count() {
+	cat "${core_targets[@]}" 2>/dev/null | grep -c '^@test '
+}
+
+# The core in a bats run of its own, with its own server (FLUX_TEST_PGIMAGE)
+# or the shared cluster: FLUX_BIN and the sanitizer settings as bats_cli.
+bats_core() {
+	export FLUX_BIN=$1
+	export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-120}
+	bats --tap "${core_targets[@]}"
+}
+
+# bats_core_pg MAJOR: a container of flux-test/postgres:MAJOR for this run
+# (pgcluster.sh starts it, tests/cli/durability.bats starts a durable one
+# of its own), removed at the end.
+bats_core_pg() {
+	export FLUX_TEST_PGIMAGE=flux-test/postgres:$1
+	unset FLUX_TEST_PGPORT FLUX_TEST_PGDIR
+	# shellcheck source=tests/cli/pgcluster.sh
+	. "$ROOT/tests/cli/pgcluster.sh"
+	pgc_start || {
+		echo "could not start $FLUX_TEST_PGIMAGE"
+		return 1
+	}
+	trap 'pgc_stop' EXIT
+	echo "PostgreSQL $(psql_version) in container $FLUX_TEST_PGCONTAINER on 127.0.0.1:$FLUX_TEST_PGPORT"
+	bats_core "$ROOT/build/flux"
+}
+
+psql_version() {
+	PGPASSWORD=$FLUX_TEST_PGPASSWORD psql -X -w -A -t -q -h 127.0.0.1 -p "$FLUX_TEST_PGPORT" \
+		-U "$FLUX_TEST_PGUSER" -d postgres -c 'show server_version'
+}
+
+docker_unavailable() { # prints why the Docker engine cannot be used, if so
+	local err
+	if [ "${FLUX_TEST_DOCKER:-1}" = 0 ]; then
+		echo "FLUX_TEST_DOCKER=0"
+	elif ! command -v docker >/dev/null; then
+		echo "docker is not installed"
+	elif ! err=$(docker info 2>&1 >/dev/null); then
+		err=$(printf '%s\n' "$err" | grep -v '^[[:space:]]*$' | tail -n1)
+		echo "no Docker engine answers (docker info: $err)"
+	else
+		return 1
+	fi
+}
+
+run_versions() {
+	local versions=${FLUX_TEST_PGVERSIONS-13 17} v why t0 n
+	[ -n "$versions" ] || return 0
+	n=$(core_count)
+	if why=$(docker_unavailable); then
+		for v in $versions; do part_skip "cli postgres $v (static)" "$n" "$why"; done
+		return
+	fi
+	if [ ! -x build/flux ]; then
+		for v in $versions; do part_fail "cli postgres $v (static)" "binary build/flux not found"; done
+		return
+	fi
+	echo "=== PostgreSQL images: $versions"
+	t0=$SECONDS
+	# shellcheck disable=SC2086
+	if ! scripts/images.sh $versions; then
+		for v in $versions; do
+			part_fail "cli postgres $v (static)" "scripts/images.sh $v failed"
+		done
+		return
+	fi
+	echo "versions: images ready in $((SECONDS - t0)) s"
+	for v in $versions; do
+		echo "=== bats (core) against flux-test/postgres:$v with build/flux"
+		t0=$SECONDS
+		run_tap "cli postgres $v (static)" bats_core_pg "$v"
+		echo "versions: postgres $v ran in $((SECONDS - t0)) s"
+	done
+}
+
+# build/aarch64/flux through qemu-aarch64-static, as FLUX_BIN.
+ARM64_BIN=build/aarch64/flux
+ARM64_WRAPPER=build/aarch64/flux-qemu
+
+run_arm64() {
+	local part="cli arm64 (qemu, static)" t0 qemu
+	if [ "${FLUX_TEST_ARM64:-1}" = 0 ]; then
+		part_skip "$part" "$(core_count)" "FLUX_TEST_ARM64=0"
+		return
+	fi
+	if ! qemu=$(command -v qemu-aarch64-static); then
+		part_fail "$part" "qemu-aarch64-static not installed (run make deps)"
+		return
+	fi
+	if [ ! -x "$ARM64_BIN" ]; then
+		part_fail "$part" "binary $ARM64_BIN not found (make ARCH=aarch64)"
+		return
+	fi
+	if ! start_cluster; then
+		part_fail "$part" "could not start PostgreSQL"
+		return
+	fi
+	printf '#!/bin/sh\n# %s under qemu-user (scripts/run-tests.sh)\nexec %s %s "$@"\n' \
+		"$ARM64_BIN" "$qemu" "$ROOT/$ARM64_BIN" >"$ARM64_WRAPPER"
+	chmod 755 "$ARM64_WRAPPER"
+	echo "=== bats (core) against $ARM64_BIN under $qemu"
+	t0=$SECONDS
+	run_tap "$part" bats_core "$ROOT/$ARM64_WRAPPER"
+	echo "arm64: ran in $((SECONDS - t0)) s"
+}
+
 # --- e) the reliability quick run ------------------------------------------------
 
 run_reliability() {
@@ -287,10 +426,14 @@ unit) run_unit ;;
 cli) run_cli ;;
 reliability) run_reliability ;;
 docker) run_docker ;;
+versions) run_versions ;;
+arm64) run_arm64 ;;
 all)
 	run_unit
 	run_cli
+	run_arm64
 	run_reliability
+	run_versions
 	run_docker
 	;;
 esac
