@@ -88,6 +88,10 @@ RUN set -eux; \
 
 FROM scratch
 
+# First: the classic builder's --platform (make image PLATFORM=...) keeps the
+# target platform only when the first step after FROM scratch adds files.
+COPY --from=build /out/ /
+
 ARG VERSION=0.1.0
 ARG SOURCE=https://github.com/k2bd/flux
 LABEL org.opencontainers.image.title="flux" \
@@ -95,8 +99,6 @@ LABEL org.opencontainers.image.title="flux" \
 	org.opencontainers.image.version="${VERSION}" \
 	org.opencontainers.image.source="${SOURCE}" \
 	org.opencontainers.image.licenses="MIT"
-
-COPY --from=build /out/ /
 
 USER 65532:65532
 WORKDIR /flux

@@ -110,7 +110,8 @@ include bench/bench.mk
 # stage, built with TARGETARCH=arm64, cross-compiles (tagged IMAGE-build, the
 # cache of the next run); its /out is copied to build/image-arm64/root; the
 # Dockerfile's own final stage (from `FROM scratch` on, COPY from that
-# directory) is built from there with --platform.
+# directory) is built from there with --platform and --no-cache (its cache
+# lookup ignores the platform and would reuse amd64 layers; it takes seconds).
 HOST_PLATFORM := linux/$(shell dpkg --print-architecture 2>/dev/null || echo amd64)
 PLATFORM ?= $(HOST_PLATFORM)
 PLATFORM_ARCH = $(lastword $(subst /, ,$(PLATFORM)))
@@ -132,7 +133,7 @@ else
 	sed -n '/^FROM scratch/,$$p' Dockerfile | \
 		sed 's|^COPY --from=build /out/ /$$|COPY . /|' >$(IMAGE_DIR)/Dockerfile
 	grep -qx 'COPY \. /' $(IMAGE_DIR)/Dockerfile
-	$(DOCKER_BUILD) --platform $(PLATFORM) --build-arg VERSION=$(VERSION) \
+	$(DOCKER_BUILD) --no-cache --platform $(PLATFORM) --build-arg VERSION=$(VERSION) \
 		-f $(IMAGE_DIR)/Dockerfile -t $(IMAGE) $(IMAGE_DIR)/root
 endif
 	@docker image inspect -f '$(IMAGE): {{.Os}}/{{.Architecture}}, {{.Size}} bytes' $(IMAGE)

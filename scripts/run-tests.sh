@@ -40,7 +40,8 @@
 # skipped, a line says why).
 #
 # The container tests run last, when a Docker engine answers: the base images
-# (scripts/images.sh, cached), the flux image (make image), then
+# (scripts/images.sh, cached), the flux image (make image) and the arm64 one
+# (make image PLATFORM=linux/arm64, unless FLUX_TEST_ARM64=0), then
 # `bats tests/docker`. Without an engine, or with FLUX_TEST_DOCKER=0, they
 # are counted as skipped and a line says why.
 #
@@ -413,6 +414,14 @@ run_docker() {
 		return
 	fi
 	echo "docker: flux image ready in $((SECONDS - t0)) s"
+	if [ "${FLUX_TEST_ARM64:-1}" != 0 ]; then
+		t0=$SECONDS
+		if ! "${MAKE:-make}" --no-print-directory image PLATFORM=linux/arm64; then
+			part_fail docker "make image PLATFORM=linux/arm64 failed"
+			return
+		fi
+		echo "docker: arm64 flux image ready in $((SECONDS - t0)) s"
+	fi
 	echo "=== bats ${docker_targets[*]}"
 	t0=$SECONDS
 	run_tap docker bats_docker
