@@ -28,7 +28,8 @@
 # its own: flux-test/postgres:N from scripts/images.sh (cached), one
 # container per run published on a loopback port (tests/cli/pgcluster.sh,
 # FLUX_TEST_PGIMAGE). They need a Docker engine as the container tests do
-# (FLUX_TEST_DOCKER=0 skips them too, counted).
+# (FLUX_TEST_DOCKER=0 skips them too, counted). In the full run the images
+# are built in the background while the unit tests and the bats runs go on.
 #
 # arm64: the same core with build/aarch64/flux (`make ARCH=aarch64`) run
 # through Debian's qemu-aarch64-static, against the local PostgreSQL 15;
@@ -175,6 +176,17 @@ part_fail() {
 
 # --- c) the shared PostgreSQL cluster ------------------------------------------
 
+# On exit: the shared cluster and a background image build (versions_prebuild).
+on_exit() {
+	if [ -n "$cluster_started" ]; then
+		pgc_stop
+	fi
+	if [ -n "${prebuild_pid:-}" ]; then
+		kill "$prebuild_pid" 2>/dev/null
+		wait "$prebuild_pid" 2>/dev/null
+	fi
+}
+
 cluster_started=
 start_cluster() {
 	[ -n "$cluster_started" ] && return 0
@@ -184,7 +196,7 @@ start_cluster() {
 		return 1
 	fi
 	cluster_started=1
-	trap 'pgc_stop' EXIT
+	trap 'on_exit' EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 	echo "PostgreSQL test cluster on 127.0.0.1:$FLUX_TEST_PGPORT ($FLUX_TEST_PGDIR)"
@@ -282,8 +294,26 @@ docker_unavailable() { # prints why the Docker engine cannot be used, if so
 	fi
 }
 
+# versions_prebuild: in `all` mode, build the PostgreSQL images of
+# FLUX_TEST_PGVERSIONS in the background while the unit and bats runs go on
+# (debootstrap and apt-get mostly wait for the mirror and the disk; about 5
+# minutes on a fresh machine); run_versions waits for it.
+prebuild_pid=
+prebuild_log=
+versions_prebuild() {
+	local versions=${FLUX_TEST_PGVERSIONS-13 17}
+	[ -n "$versions" ] || return 0
+	docker_unavailable >/dev/null && return 0
+	prebuild_log=$(mktemp "${TMPDIR:-/tmp}/flux-images-versions.XXXXXX")
+	echo "=== building the PostgreSQL images for $versions in the background (log: $prebuild_log)"
+	# shellcheck disable=SC2086
+	scripts/images.sh $versions >"$prebuild_log" 2>&1 &
+	prebuild_pid=$!
+	trap 'on_exit' EXIT
+}
+
 run_versions() {
-	local versions=${FLUX_TEST_PGVERSIONS-13 17} v why t0 n
+	local versions=${FLUX_TEST_PGVERSIONS-13 17} v why t0 n ok=1
 	[ -n "$versions" ] || return 0
 	n=$(core_count)
 	if why=$(docker_unavailable); then
@@ -296,8 +326,15 @@ run_versions() {
 	fi
 	echo "=== PostgreSQL images: $versions"
 	t0=$SECONDS
+	if [ -n "$prebuild_pid" ]; then
+		wait "$prebuild_pid" || ok=0
+		prebuild_pid=
+		cat "$prebuild_log"
+		rm -f "$prebuild_log"
+	fi
+	# Built above, or now (found at once when the background build made them).
 	# shellcheck disable=SC2086
-	if ! scripts/images.sh $versions; then
+	if [ "$ok" = 0 ] || ! scripts/images.sh $versions; then
 		for v in $versions; do
 			part_fail "cli postgres $v (static)" "scripts/images.sh $v failed"
 		done
@@ -438,6 +475,7 @@ docker) run_docker ;;
 versions) run_versions ;;
 arm64) run_arm64 ;;
 all)
+	versions_prebuild
 	run_unit
 	run_cli
 	run_arm64
