@@ -20,8 +20,12 @@ HDRS := $(wildcard src/*.h entrypoint/*.h)
 # build/ARCH/flux: `make ARCH=aarch64` uses Debian's aarch64-linux-gnu-gcc
 # with musl for arm64 through the wrapper scripts/build-sysroot.sh writes
 # into its own sysroot, build/aarch64/sysroot (same recipe, same sources).
+# Only from the command line: an ARCH in the environment (some CI systems
+# export one, in their own spelling) does not cross-compile.
 HOST_ARCH := $(shell uname -m)
-ARCH ?= $(HOST_ARCH)
+ifneq ($(origin ARCH),command line)
+ARCH := $(HOST_ARCH)
+endif
 ifeq ($(ARCH),$(HOST_ARCH))
 SYSROOT = build/sysroot
 MUSL_CC = musl-gcc
