@@ -16,8 +16,27 @@ SRC_LIB := $(SRC_ENGINE) $(SRC_FRONT)
 HDRS := $(wildcard src/*.h entrypoint/*.h)
 
 # --- shipped static musl binary -------------------------------------------
+# ARCH (uname -m spelling) other than this machine's cross-builds
+# build/ARCH/flux: `make ARCH=aarch64` uses Debian's aarch64-linux-gnu-gcc
+# with musl for arm64 through the wrapper scripts/build-sysroot.sh writes
+# into its own sysroot, build/aarch64/sysroot (same recipe, same sources).
+# Only from the command line: an ARCH in the environment (some CI systems
+# export one, in their own spelling) does not cross-compile.
+HOST_ARCH := $(shell uname -m)
+ifneq ($(origin ARCH),command line)
+ARCH := $(HOST_ARCH)
+endif
+ifeq ($(ARCH),$(HOST_ARCH))
 SYSROOT = build/sysroot
 MUSL_CC = musl-gcc
+MUSL_DIR = build/musl
+MUSL_BIN = build/flux
+else
+SYSROOT = build/$(ARCH)/sysroot
+MUSL_CC = $(SYSROOT)/bin/musl-gcc
+MUSL_DIR = build/$(ARCH)/musl
+MUSL_BIN = build/$(ARCH)/flux
+endif
 # Size (SPEC 6: at most 4 MB stripped): a section per function and object,
 # so --gc-sections drops what is never called, here and in the sysroot's
 # libraries (built the same way by scripts/build-sysroot.sh), and no unwind
@@ -27,19 +46,25 @@ MUSL_SIZE = -ffunction-sections -fdata-sections \
 MUSL_CFLAGS = -O2 $(MUSL_SIZE) $(WARNINGS) $(DEFS) $(INCS) -I$(SYSROOT)/include
 MUSL_LDFLAGS = -static -s -Wl,--gc-sections
 MUSL_LIBS = -L$(SYSROOT)/lib -lpq -lpgcommon -lpgport -lssl -lcrypto -linih
-MUSL_OBJ := $(patsubst %.c,build/musl/%.o,$(SRC_LIB) entrypoint/main.c)
+MUSL_OBJ := $(patsubst %.c,$(MUSL_DIR)/%.o,$(SRC_LIB) entrypoint/main.c)
 
-all: build/flux
+all: $(MUSL_BIN)
 
-$(SYSROOT)/.stamp: scripts/build-sysroot.sh
-	scripts/build-sysroot.sh $(SYSROOT)
+build/sysroot/.stamp: scripts/build-sysroot.sh
+	scripts/build-sysroot.sh build/sysroot
 
-build/musl/%.o: %.c $(HDRS) $(SYSROOT)/.stamp
+# A cross sysroot: build/ARCH/sysroot, sharing the source packages. Precious:
+# make must not delete the stamp as an intermediate file.
+.PRECIOUS: build/%/sysroot/.stamp
+build/%/sysroot/.stamp: scripts/build-sysroot.sh
+	FLUX_DEPS_SRC=build/deps/src scripts/build-sysroot.sh build/$*/sysroot $*
+
+$(MUSL_DIR)/%.o: %.c $(HDRS) $(SYSROOT)/.stamp
 	@mkdir -p $(dir $@)
-	@echo '  CC (musl) $<'
+	@echo '  CC (musl $(ARCH)) $<'
 	@$(MUSL_CC) $(MUSL_CFLAGS) -c $< -o $@
 
-build/flux: $(MUSL_OBJ)
+$(MUSL_BIN): $(MUSL_OBJ)
 	$(MUSL_CC) $(MUSL_LDFLAGS) -o $@ $(MUSL_OBJ) $(MUSL_LIBS)
 
 # --- sanitized glibc development binary -------------------------------------
@@ -82,28 +107,61 @@ include bench/bench.mk
 # --- container image (Dockerfile) ---------------------------------------------
 # k2bd/flux:dev, built with the classic builder from the local
 # debian:bookworm-slim (scripts/images.sh makes it without a registry).
-IMAGE ?= k2bd/flux:dev
+#
+# PLATFORM=linux/arm64 builds k2bd/flux:dev-arm64 (Architecture arm64) on
+# this machine, still without a registry or emulation. The classic builder
+# cannot COPY --from a stage of another platform, so: the Dockerfile's build
+# stage, built with TARGETARCH=arm64, cross-compiles (tagged IMAGE-build, the
+# cache of the next run); its /out is copied to build/image-arm64/root; the
+# Dockerfile's own final stage (from `FROM scratch` on, COPY from that
+# directory) is built from there with --platform and --no-cache (its cache
+# lookup ignores the platform and would reuse amd64 layers; it takes seconds).
+HOST_PLATFORM := linux/$(shell dpkg --print-architecture 2>/dev/null || echo amd64)
+PLATFORM ?= $(HOST_PLATFORM)
+PLATFORM_ARCH = $(lastword $(subst /, ,$(PLATFORM)))
+CROSS_IMAGE = $(filter-out $(HOST_PLATFORM),$(PLATFORM))
+IMAGE ?= k2bd/flux:dev$(if $(CROSS_IMAGE),-$(PLATFORM_ARCH))
+IMAGE_DIR = build/image-$(PLATFORM_ARCH)
 DOCKER_BUILD ?= DOCKER_BUILDKIT=0 docker build
 
 image:
 	scripts/images.sh base
-	$(DOCKER_BUILD) --build-arg VERSION=$(VERSION) -t $(IMAGE) .
-	@docker image inspect -f '$(IMAGE): {{.Size}} bytes' $(IMAGE)
+ifeq ($(CROSS_IMAGE),)
+	$(DOCKER_BUILD) --build-arg HOST_PLATFORM=$(HOST_PLATFORM) --build-arg VERSION=$(VERSION) -t $(IMAGE) .
+else
+	$(DOCKER_BUILD) --build-arg HOST_PLATFORM=$(HOST_PLATFORM) \
+		--build-arg TARGETARCH=$(PLATFORM_ARCH) --target build -t $(IMAGE)-build .
+	rm -rf $(IMAGE_DIR) && mkdir -p $(IMAGE_DIR)/root
+	id=$$(docker create $(IMAGE)-build) && \
+		{ docker cp "$$id:/out/." $(IMAGE_DIR)/root; rc=$$?; docker rm "$$id" >/dev/null; exit $$rc; }
+	sed -n '/^FROM scratch/,$$p' Dockerfile | \
+		sed 's|^COPY --from=build /out/ /$$|COPY . /|' >$(IMAGE_DIR)/Dockerfile
+	grep -qx 'COPY \. /' $(IMAGE_DIR)/Dockerfile
+	$(DOCKER_BUILD) --no-cache --platform $(PLATFORM) --build-arg VERSION=$(VERSION) \
+		-f $(IMAGE_DIR)/Dockerfile -t $(IMAGE) $(IMAGE_DIR)/root
+endif
+	@docker image inspect -f '$(IMAGE): {{.Os}}/{{.Architecture}}, {{.Size}} bytes' $(IMAGE)
 
 deps:
 	scripts/install-deps.sh
 
-# FLUX_TEST_RELIABILITY=0 skips the reliability run, so it needs no build.
-test: deps all dev unit $(if $(filter 0,$(FLUX_TEST_RELIABILITY)),,reliability-build)
+# The arm64 binary the tests run under qemu-user-static (scripts/run-tests.sh).
+cross-aarch64:
+	@$(MAKE) --no-print-directory ARCH=aarch64 all
+
+# FLUX_TEST_RELIABILITY=0 skips the reliability run, FLUX_TEST_ARM64=0 the
+# arm64 one, so they need no build.
+test: deps all dev unit $(if $(filter 0,$(FLUX_TEST_RELIABILITY)),,reliability-build) \
+	$(if $(filter 0,$(FLUX_TEST_ARM64)),,cross-aarch64)
 	scripts/run-tests.sh
 
 demo: deps all
 	scripts/demo.sh
 
 clean:
-	rm -rf build/musl build/dev build/flux
+	rm -rf build/musl build/dev build/flux build/aarch64/musl build/aarch64/flux
 
 distclean:
 	rm -rf build
 
-.PHONY: all dev unit deps test demo clean distclean image
+.PHONY: all dev unit deps test demo clean distclean image cross-aarch64

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Build the musl sysroot the shipped static binary links against:
 #   scripts/build-sysroot.sh build/sysroot
+#   scripts/build-sysroot.sh build/aarch64/sysroot aarch64   (cross, see below)
 # leaves in build/sysroot:
 #   lib/     libpq.a libpgcommon.a libpgport.a libssl.a libcrypto.a libinih.a
 #   include/ libpq-fe.h libpq-events.h postgres_ext.h pg_config_ext.h openssl/ ini.h
@@ -15,6 +16,15 @@
 # turned into deb-src); /etc/apt is never written. inih is the installed
 # libinih-dev: one small glibc-built object whose only glibc-specific
 # references (__ctype_b_loc, fopen64) musl's libc.a provides for compatibility.
+#
+# Cross builds: the optional ARCH (uname -m spelling: x86_64, aarch64) names
+# the target when it is not this machine's. The compiler is Debian's cross
+# gcc (gcc-ARCH-linux-gnu) with musl for ARCH (musl-dev:DPKGARCH, multiarch)
+# through a musl-gcc-like wrapper the script writes to SYSROOT/bin/musl-gcc
+# (and its specs file next to it), as the Makefile's ARCH=... expects; inih
+# is libinih-dev:DPKGARCH. scripts/install-deps.sh installs these for aarch64.
+# A cross sysroot keeps its own work tree in SYSROOT/../deps but may share the
+# source packages (FLUX_DEPS_SRC; the Makefile passes build/deps/src).
 #
 # Cached: sources stay in build/deps/src, each library is rebuilt only when its
 # stamp in the sysroot is missing or records another recipe (the unpacked build trees under
@@ -42,17 +52,28 @@ DEP_CFLAGS="-Os -ffunction-sections -fdata-sections \
 
 die() { echo "build-sysroot: $*" >&2; exit 1; }
 
-[ $# -eq 1 ] || die "usage: $0 SYSROOT"
+[ $# -eq 1 ] || [ $# -eq 2 ] || die "usage: $0 SYSROOT [ARCH]"
+HOST_ARCH=$(uname -m)
+ARCH=${2:-$HOST_ARCH}
+case $ARCH in
+x86_64 | aarch64) ;;
+*) die "unsupported ARCH '$ARCH' (x86_64 or aarch64)" ;;
+esac
 mkdir -p "$1"
 SYSROOT=$(cd "$1" && pwd)
 DEPS=${FLUX_DEPS_DIR:-$(dirname "$SYSROOT")/deps}
 mkdir -p "$DEPS"
 DEPS=$(cd "$DEPS" && pwd)
-SRC=$DEPS/src
+SRC=${FLUX_DEPS_SRC:-$DEPS/src}
 WORK=$DEPS/work
 LOG=$DEPS/log
 APTDIR=$DEPS/apt
 STAMP_TEXT="pg=$PG_VER ssl=$SSL_VER recipe=$RECIPE"
+CONFIGURE_HOST=
+if [ "$ARCH" != "$HOST_ARCH" ]; then
+	STAMP_TEXT="$STAMP_TEXT arch=$ARCH"
+	CONFIGURE_HOST=--host=$ARCH-linux-gnu
+fi
 
 SYSROOT_FILES="lib/libpq.a lib/libpgcommon.a lib/libpgport.a lib/libssl.a
 lib/libcrypto.a lib/libinih.a include/libpq-fe.h include/postgres_ext.h
@@ -96,10 +117,61 @@ if command -v flock >/dev/null 2>&1; then
 	fi
 fi
 
+mkdir -p "$SRC" "$WORK" "$LOG" "$SYSROOT/lib" "$SYSROOT/include"
+
+# --- cross compiler: Debian's ARCH-linux-gnu-gcc made to use musl -------------
+# The wrapper and specs file are musl-tools' musl-gcc and musl-gcc.specs with
+# the target's paths: musl's headers and crt files from musl-dev:DPKGARCH.
+if [ "$ARCH" != "$HOST_ARCH" ]; then
+	cross=$ARCH-linux-gnu-gcc
+	musl_lib=/usr/lib/$ARCH-linux-musl
+	musl_inc=/usr/include/$ARCH-linux-musl
+	command -v "$cross" >/dev/null 2>&1 ||
+		die "missing $cross; run scripts/install-deps.sh"
+	[ -f "$musl_lib/libc.a" ] && [ -d "$musl_inc" ] ||
+		die "musl for $ARCH is not installed ($musl_lib/libc.a); run scripts/install-deps.sh"
+	mkdir -p "$SYSROOT/bin"
+	cat >"$SYSROOT/bin/musl-gcc.specs" <<EOF
+%rename cpp_options old_cpp_options
+
+*cpp_options:
+-nostdinc -isystem $musl_inc -isystem include%s %(old_cpp_options)
+
+*cc1:
+%(cc1_cpu) -nostdinc -isystem $musl_inc -isystem include%s
+
+*link_libgcc:
+-L$musl_lib -L .%s
+
+*libgcc:
+libgcc.a%s %:if-exists(libgcc_eh.a%s)
+
+*startfile:
+%{!shared: $musl_lib/Scrt1.o} $musl_lib/crti.o crtbeginS.o%s
+
+*endfile:
+crtendS.o%s $musl_lib/crtn.o
+
+*link:
+-dynamic-linker /lib/ld-musl-$ARCH.so.1 -nostdlib %{shared:-shared} %{static:-static} %{rdynamic:-export-dynamic}
+
+EOF
+	# aarch64: gcc's default outline atomics call libgcc helpers that
+	# read the CPU's features with glibc's __getauxval, which musl lacks;
+	# inline atomics instead (baseline ARMv8.0 instructions).
+	extra=
+	[ "$ARCH" = aarch64 ] && extra=-mno-outline-atomics
+	printf '#!/bin/sh\nexec %s %s "$@" -specs "%s"\n' "$cross" "$extra" \
+		"$SYSROOT/bin/musl-gcc.specs" >"$SYSROOT/bin/musl-gcc"
+	chmod 755 "$SYSROOT/bin/musl-gcc"
+	CC=${MUSL_CC:-$SYSROOT/bin/musl-gcc}
+	# The archives need a symbol index the host's binutils cannot write.
+	export AR=$ARCH-linux-gnu-ar RANLIB=$ARCH-linux-gnu-ranlib
+fi
+
 for t in "$CC" apt-get dpkg-source perl make ar; do
 	command -v "$t" >/dev/null 2>&1 || die "missing $t; run scripts/install-deps.sh"
 done
-mkdir -p "$SRC" "$WORK" "$LOG" "$SYSROOT/lib" "$SYSROOT/include"
 
 # --- private apt configuration for source packages -------------------------
 # deb822 .sources: keep enabled stanzas of type deb, typed deb-src instead.
@@ -243,10 +315,10 @@ if ! stamp_ok "$SYSROOT/.openssl.stamp"; then
 	protos="no-dtls no-dgram no-srp no-psk no-srtp no-nextprotoneg
 		no-ssl-trace no-comp no-ct no-ocsp no-cms no-ts no-cmp no-rfc3779
 		no-async no-legacy no-multiblock no-filenames"
-	# Given last, -Os overrides the -O3 of OpenSSL's linux-x86_64 target.
+	# Given last, -Os overrides the -O3 of OpenSSL's linux-$ARCH target.
 	# $base $algos $protos $DEP_CFLAGS are split into words on purpose.
 	# shellcheck disable=SC2086
-	(cd "$d" && run openssl env CC="$CC" ./Configure linux-x86_64 \
+	(cd "$d" && run openssl env CC="$CC" ./Configure "linux-$ARCH" \
 		$base $algos $protos $DEP_CFLAGS \
 		--prefix="$SYSROOT" --openssldir=/etc/ssl --libdir=lib)
 	# Libraries and headers only: no openssl program, no docs.
@@ -270,7 +342,7 @@ if ! stamp_ok "$SYSROOT/.libpq.stamp"; then
 		./configure --without-readline --without-zlib --without-icu \
 		--without-llvm --without-gssapi --without-ldap --without-pam \
 		--without-libxml --without-lz4 --without-zstd --without-systemd \
-		--with-openssl)
+		--with-openssl $CONFIGURE_HOST)
 	# Headers generated from the backend's tables (errcodes.h, ...), which
 	# src/common needs; the tarball's pregenerated parser files are used.
 	run libpq make -C "$d/src/backend" generated-headers
@@ -288,9 +360,9 @@ if ! stamp_ok "$SYSROOT/.libpq.stamp"; then
 fi
 
 # --- inih -------------------------------------------------------------------
-inih_a=/usr/lib/$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)/libinih.a
+inih_a=/usr/lib/$ARCH-linux-gnu/libinih.a
 [ -f /usr/include/ini.h ] && [ -f "$inih_a" ] ||
-	die "libinih-dev is not installed; run scripts/install-deps.sh"
+	die "libinih-dev for $ARCH is not installed ($inih_a); run scripts/install-deps.sh"
 cp /usr/include/ini.h "$SYSROOT/include/"
 cp "$inih_a" "$SYSROOT/lib/"
 

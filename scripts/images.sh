@@ -1,7 +1,10 @@
 #!/bin/bash
 # Build the base images the container tests need, without any registry.
 #
-#   scripts/images.sh [--rebuild] [base|postgres|all]    (default: all)
+#   scripts/images.sh [--rebuild] [WHAT...]
+#
+# WHAT: base, postgres (= 15), 13, 15, 17, versions (= 13 17), all (= base 15,
+# what the container tests need; the default).
 #
 #   debian:bookworm-slim   a minimal bookworm root (debootstrap --variant=minbase)
 #                          `docker import`ed, apt configured with the mirror of
@@ -9,35 +12,56 @@
 #   flux-test/postgres:15  PostgreSQL 15 server from docker/postgres/, built FROM
 #                          the image above; behaves like the official postgres
 #                          image where the tests need it
+#   flux-test/postgres:13  the same with PostgreSQL 13 FROM debian:bullseye-slim,
+#   flux-test/postgres:17  and with PostgreSQL 17 FROM debian:trixie-slim: each
+#                          Debian release's own PostgreSQL (bullseye carries 13,
+#                          bookworm 15, trixie 17), its base image made as
+#                          bookworm's, from the same mirror
 #
 # Images are cached: each is built only when `docker image inspect` does not
-# find it (flux-test/postgres:15 also when docker/postgres/ or the base image
+# find it (flux-test/postgres:N also when docker/postgres/ or its base image
 # changed since it was built: it carries a hash of both as a label). --rebuild
-# builds them again anyway. A debian:bookworm-slim pulled from a registry is
-# used as it is. Concurrent runs wait for each other (flock). Run as root
+# builds them again anyway. A debian:*-slim pulled from a registry is used as
+# it is. Concurrent runs wait for each other (flock). Run as root
 # (debootstrap needs it); debootstrap is installed with apt-get if missing.
 # Prints one line per image; exits non-zero when an image cannot be built.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BASE_IMAGE=debian:bookworm-slim
-PG_IMAGE=flux-test/postgres:15
-SUITE=bookworm
 LABEL_HASH=org.flux-test.source-hash
+
+# PostgreSQL major -> the Debian release that carries it.
+pg_suite() {
+	case $1 in
+	13) echo bullseye ;;
+	15) echo bookworm ;;
+	17) echo trixie ;;
+	*) return 1 ;;
+	esac
+}
 
 log() { printf 'images: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 rebuild=0
-what=all
+want_base=0
+majors=()
 for a in "$@"; do
 	case $a in
 	--rebuild) rebuild=1 ;;
-	base | postgres | all) what=$a ;;
+	base) want_base=1 ;;
+	postgres | 15) majors+=(15) ;;
+	13 | 17) majors+=("$a") ;;
+	versions) majors+=(13 17) ;;
+	all) want_base=1; majors+=(15) ;;
 	-h | --help) sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
-	*) die "unknown argument: $a (usage: $0 [--rebuild] [base|postgres|all])" ;;
+	*) die "unknown argument: $a (usage: $0 [--rebuild] [base|postgres|13|15|17|versions|all]...)" ;;
 	esac
 done
+if [ "$want_base" = 0 ] && [ ${#majors[@]} -eq 0 ]; then
+	want_base=1
+	majors=(15)
+fi
 
 command -v docker >/dev/null || die "docker not found"
 docker info >/dev/null 2>&1 || die "no Docker engine answers (docker info failed)"
@@ -51,9 +75,10 @@ flock 9
 
 # --- the Debian mirror, from this machine's apt configuration ---------------
 # Prints "URI<TAB>suites<TAB>components" of the first enabled `deb` entry whose
-# suites include plain bookworm (the main archive, not -security/-updates), and
-# the same for bookworm-security when there is one. deb822 files first, then
-# one-line sources.list files.
+# suites include the given one: this machine's release (the main archive, not
+# -security/-updates), or its -security suite. deb822 files first, then
+# one-line sources.list files. Images of other releases use the same URIs
+# with their own suite names.
 apt_entry() { # $1 = suite to look for
 	local f
 	for f in /etc/apt/sources.list.d/*.sources; do
@@ -100,15 +125,31 @@ apt_entry() { # $1 = suite to look for
 	return 1
 }
 
-# --- debian:bookworm-slim ------------------------------------------------------
-build_base() {
-	local entry mirror suites comps sec_entry sec_uri rootfs t0
-	entry=$(apt_entry "$SUITE") ||
-		die "no 'deb' entry for suite $SUITE in /etc/apt/sources.list or /etc/apt/sources.list.d/"
+# This machine's Debian release (its apt entries name it).
+host_suite() {
+	local VERSION_CODENAME=
+	# shellcheck disable=SC1091
+	[ -r /etc/os-release ] && . /etc/os-release
+	[ -n "$VERSION_CODENAME" ] || die "cannot tell this machine's Debian release (/etc/os-release)"
+	echo "$VERSION_CODENAME"
+}
+
+# --- debian:SUITE-slim -----------------------------------------------------------
+build_base() { # $1 = suite
+	local SUITE=$1 BASE_IMAGE=debian:$1-slim host entry mirror suites comps sec_entry sec_uri rootfs t0 s out
+	host=$(host_suite)
+	entry=$(apt_entry "$host") ||
+		die "no 'deb' entry for suite $host in /etc/apt/sources.list or /etc/apt/sources.list.d/"
 	IFS=$'\t' read -r mirror suites comps <<<"$entry"
 	mirror=${mirror%/}
 	comps=${comps:-main}
-	sec_entry=$(apt_entry "$SUITE-security" || true)
+	# bookworm bookworm-updates -> SUITE SUITE-updates
+	if [ "$SUITE" != "$host" ]; then
+		out=
+		for s in $suites; do out="$out $SUITE${s#"$host"}"; done
+		suites=${out# }
+	fi
+	sec_entry=$(apt_entry "$host-security" || true)
 	sec_uri=$(printf '%s' "$sec_entry" | cut -f1)
 	sec_uri=${sec_uri%/}
 
@@ -210,54 +251,69 @@ image_size() {
 	docker image inspect -f '{{.Size}}' "$1" | awk '{ printf "%.0f MB", $1 / 1000000 }'
 }
 
-# --- flux-test/postgres:15 -------------------------------------------------------
-# The sources in docker/postgres/ and the base image it was built from.
-pg_source_hash() {
+# --- flux-test/postgres:N -------------------------------------------------------
+# The sources in docker/postgres/, the major and the base image it was built from.
+pg_source_hash() { # $1 = major
 	{
-		docker image inspect -f '{{.Id}}' "$BASE_IMAGE" 2>/dev/null || true
+		echo "PG_MAJOR=$1"
+		docker image inspect -f '{{.Id}}' "debian:$(pg_suite "$1")-slim" 2>/dev/null || true
 		cd "$ROOT/docker/postgres" && find . -type f -print0 | sort -z | xargs -0 sha256sum
 	} | sha256sum | cut -c1-16
 }
 
-build_postgres() {
-	local hash t0 old
-	hash=$(pg_source_hash)
-	old=$(docker image inspect -f '{{.Id}}' "$PG_IMAGE" 2>/dev/null || true)
+build_postgres() { # $1 = major
+	local major=$1 image=flux-test/postgres:$1 base hash t0 old log
+	base=debian:$(pg_suite "$major")-slim
+	hash=$(pg_source_hash "$major")
+	old=$(docker image inspect -f '{{.Id}}' "$image" 2>/dev/null || true)
+	log=${TMPDIR:-/tmp}/flux-images-pg$major.log
 	t0=$SECONDS
-	log "building $PG_IMAGE from docker/postgres/"
-	# The classic builder uses the local $BASE_IMAGE; BuildKit would ask a
+	log "building $image from docker/postgres/ on $base"
+	# The classic builder uses the local base image; BuildKit would ask a
 	# registry for it.
 	if ! DOCKER_BUILDKIT=0 docker build -q \
-		--label "$LABEL_HASH=$hash" -t "$PG_IMAGE" "$ROOT/docker/postgres" \
-		>"${TMPDIR:-/tmp}/flux-images-pg.log" 2>&1; then
-		tail -n 30 "${TMPDIR:-/tmp}/flux-images-pg.log" >&2
-		die "docker build of $PG_IMAGE failed"
+		--build-arg "DEBIAN_IMAGE=$base" --build-arg "PG_MAJOR=$major" \
+		--label "$LABEL_HASH=$hash" -t "$image" "$ROOT/docker/postgres" \
+		>"$log" 2>&1; then
+		tail -n 30 "$log" >&2
+		die "docker build of $image failed"
 	fi
 	# The previous build, now untagged (kept if a container still uses it).
-	if [ -n "$old" ] && [ "$old" != "$(docker image inspect -f '{{.Id}}' "$PG_IMAGE")" ]; then
+	if [ -n "$old" ] && [ "$old" != "$(docker image inspect -f '{{.Id}}' "$image")" ]; then
 		docker rmi "$old" >/dev/null 2>&1 || true
 	fi
-	log "built $PG_IMAGE ($(image_size "$PG_IMAGE")) in $((SECONDS - t0)) s"
+	log "built $image ($(image_size "$image")) in $((SECONDS - t0)) s"
 }
 
-pg_current() {
-	have_image "$PG_IMAGE" || return 1
-	[ "$(docker image inspect -f "{{index .Config.Labels \"$LABEL_HASH\"}}" "$PG_IMAGE")" = "$(pg_source_hash)" ]
+pg_current() { # $1 = major
+	local image=flux-test/postgres:$1
+	have_image "$image" || return 1
+	[ "$(docker image inspect -f "{{index .Config.Labels \"$LABEL_HASH\"}}" "$image")" = "$(pg_source_hash "$1")" ]
 }
 
 # --- main ------------------------------------------------------------------------
-if [ "$what" != postgres ]; then
-	if [ "$rebuild" = 0 ] && have_image "$BASE_IMAGE"; then
-		log "found $BASE_IMAGE"
+seen=" "
+# ensure_base SUITE: debian:SUITE-slim exists (built once per run with --rebuild).
+ensure_base() {
+	case $seen in *" base-$1 "*) return 0 ;; esac
+	seen="${seen}base-$1 "
+	if [ "$rebuild" = 0 ] && have_image "debian:$1-slim"; then
+		log "found debian:$1-slim"
 	else
-		build_base
+		build_base "$1"
 	fi
+}
+
+if [ "$want_base" = 1 ]; then
+	ensure_base bookworm
 fi
-if [ "$what" != base ]; then
-	have_image "$BASE_IMAGE" || build_base
-	if [ "$rebuild" = 0 ] && pg_current; then
-		log "found $PG_IMAGE"
+for major in "${majors[@]}"; do
+	case $seen in *" pg-$major "*) continue ;; esac
+	seen="${seen}pg-$major "
+	ensure_base "$(pg_suite "$major")"
+	if [ "$rebuild" = 0 ] && pg_current "$major"; then
+		log "found flux-test/postgres:$major"
 	else
-		build_postgres
+		build_postgres "$major"
 	fi
-fi
+done

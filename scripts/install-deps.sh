@@ -4,11 +4,15 @@
 # one dpkg query. Run as root (CI and the development machines are root).
 set -eu
 
+# The arm64 build (make ARCH=aarch64) and its test run: Debian's cross gcc,
+# musl and inih for arm64 (multiarch: dpkg --add-architecture arm64 below),
+# qemu-user-static. debootstrap makes the base images (scripts/images.sh).
 PKGS="build-essential musl-tools libpq-dev libinih-dev libssl-dev libcmocka-dev
 pkg-config bats postgresql-15 postgresql-client-15 dpkg-dev perl xz-utils bzip2
 ca-certificates file openssl
 clang libclang-rt-14-dev valgrind time
-pgbouncer"
+pgbouncer
+debootstrap gcc-aarch64-linux-gnu qemu-user-static musl-dev:arm64 libinih-dev:arm64"
 
 missing=""
 for p in $PKGS; do
@@ -20,6 +24,10 @@ done
 
 echo "install-deps: installing:$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+	echo "install-deps: dpkg --add-architecture arm64" >&2
+	dpkg --add-architecture arm64
+fi
 apt-get update -q >/dev/null
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $missing >/dev/null

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Entrypoint of flux-test/postgres:15, modelled on the official postgres image.
+# Entrypoint of flux-test/postgres:N (13, 15, 17), modelled on the official postgres image.
 #
 # As root: make $PGDATA and the socket directory belong to postgres, then run
 # this script again as postgres (setpriv execs: no process stays behind).

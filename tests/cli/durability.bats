@@ -16,10 +16,18 @@ setup_file() {
 }
 
 # Stop the server as a crash would (no shutdown checkpoint, WAL buffers
-# lost), then start it again with the same options (postmaster.opts).
+# lost), then start it again with the same options (pgcluster.sh).
 crash_restart() {
-	pgc_run "$PGC_BIN/pg_ctl" -D "$FLUX_TEST_PGDIR/data" -m immediate -w \
-		-l "$FLUX_TEST_PGDIR/server.log" restart >/dev/null
+	pgc_crash_restart
+}
+
+# emit_message_execute grant|revoke to|from: EXECUTE on every
+# pg_logical_emit_message for PUBLIC.
+emit_message_execute() {
+	psql_q "do \$\$ declare f regprocedure; begin
+		for f in select oid::regprocedure from pg_proc where proname = 'pg_logical_emit_message' loop
+			execute format('$1 execute on function %s $2 public', f);
+		end loop; end \$\$" >/dev/null
 }
 
 write_batch() {
@@ -73,15 +81,16 @@ write_batch() {
 }
 
 @test "durability: a server that refuses the flush function gets a warning, exit 0, nothing lost" {
-	psql_q "revoke execute on function pg_logical_emit_message(boolean, text, text) from public;
-		do \$\$ begin create role flux_noflush login password 'noflush_pw_1';
+	# Every signature: PostgreSQL 17 added a flush argument.
+	emit_message_execute revoke from
+	psql_q "do \$\$ begin create role flux_noflush login password 'noflush_pw_1';
 		exception when duplicate_object then null; end \$\$;
 		grant create on database $FLUX_TEST_DB to flux_noflush;
 		grant all on schema public to flux_noflush" >/dev/null
 	write_batch 20
 	run --separate-stderr flux apply \
 		--database-url "postgresql://flux_noflush:noflush_pw_1@127.0.0.1:$FLUX_TEST_PGPORT/$FLUX_TEST_DB"
-	psql_q "grant execute on function pg_logical_emit_message(boolean, text, text) to public" >/dev/null
+	emit_message_execute grant to
 	assert_status 0
 	assert_contains "$stderr" "cannot make the applied migrations durable at once" "stderr"
 	assert_contains "$stderr" "permission denied" "stderr"

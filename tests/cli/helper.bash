@@ -153,6 +153,13 @@ use_fixture() {
 
 # --- queries ---------------------------------------------------------------
 
+# server_version_num: the test server's major and minor as one number
+# (130023, 170012): for features older servers lack (scripts/run-tests.sh
+# also runs the core against PostgreSQL 13 and 17).
+server_version_num() {
+	psql_q "show server_version_num"
+}
+
 # history_ids [SCHEMA.TABLE]: applied ids, one per line, sorted.
 history_ids() {
 	psql_q "select id from ${1:-public._flux_migrations} order by id"
