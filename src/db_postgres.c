@@ -30,8 +30,6 @@
 pid_t _Fork(void);
 #endif
 
-volatile sig_atomic_t db_interrupted;
-
 /* The open connection's cancel handle, for the signal handler. */
 static PGcancel *volatile cancel_handle;
 
@@ -1560,16 +1558,6 @@ static int fail_migration(struct db *db, PGresult *res, const struct run_unit *u
 	return -1;
 }
 
-bool db_item_no_transaction(const struct db_item *item)
-{
-	return item->op == DB_UNDO ? item->m->undo_no_transaction : item->m->no_transaction;
-}
-
-size_t db_item_size(const struct db_item *item)
-{
-	return item->op == DB_UNDO ? item->m->undo_len : item->m->text_len;
-}
-
 static const char *item_path(const struct db_item *item)
 {
 	return item->op == DB_UNDO && item->m->undo_path ? item->m->undo_path : item->m->path;
@@ -1854,6 +1842,20 @@ cleanup:
 	return rc;
 }
 
+/*
+ * Was a chunk's first result the server refusing the whole string before
+ * running any of it (a syntax error)? Not when the connection is gone or
+ * the statement was cancelled: those are reported as they are.
+ */
+static bool rejected_unparsed(struct db *db, PGresult *bad)
+{
+	const char *state = PQresultErrorField(bad, PG_DIAG_SQLSTATE);
+
+	return PQstatus(db->conn) == CONNECTION_OK &&
+	       PQtransactionStatus(db->conn) == PQTRANS_IDLE && state &&
+	       strncmp(state, "08", 2) && strncmp(state, "57", 2);
+}
+
 /* Events of a chunk run one item at a time, told with the chunk's indexes. */
 struct shifted_events {
 	const struct db_events *ev;
@@ -2001,13 +2003,29 @@ static int pg_run_chunk(struct db *db, const struct db_item *items, size_t n,
 		any = true;
 		PQclear(res);
 	}
-	if (bad && !any) {
+	if (bad && !any && rejected_unparsed(db, bad)) {
 		/* Rejected unparsed: nothing ran. One item reports it itself. */
 		if (n > 1) {
 			rc = DB_CHUNK_UNPARSED;
 			goto cleanup;
 		}
 		bad_item = 0;
+	}
+	if (bad && PQstatus(c) != CONNECTION_OK) {
+		/*
+		 * The server runs what it was sent whether or not we hear back:
+		 * the migrations after the one in flight may still commit there,
+		 * each with its history row, which a rerun sees.
+		 */
+		struct sb what = SB_INIT;
+		size_t k = bad_item < 0 ? 0 : (size_t)bad_item;
+		sb_addf(&what, "migration '%s' was running", items[k].m->id);
+		if (k + 1 < n)
+			sb_addf(&what, " (the %zu sent after it may still commit on the server, each "
+				"with its history row)", n - k - 1);
+		fail_result(db, bad, FLUX_EXIT_UNAVAILABLE, what.buf, err);
+		sb_release(&what);
+		goto cleanup;
 	}
 	if (bad) {
 		const struct db_item *it = &items[bad_item < 0 ? 0 : bad_item];

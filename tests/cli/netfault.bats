@@ -43,8 +43,13 @@ two_migrations_slow_second() {
 	nf_wait_backend_gone "$bpid" 90
 	nf_lock_free
 	[ $(($(now_ms) - t0)) -lt 90000 ]
-	assert_eq "$(history_ids)" "20200101_001_first"
-	assert_no_relation slow_t
+	# The two went in one round trip: the server ran what it had been sent,
+	# so the slow one may have committed too, but never without its row.
+	case $(history_ids | tr '\n' ' ') in
+	"20200101_001_first ") assert_no_relation slow_t ;;
+	"20200101_001_first 20200101_002_slow ") relation_exists slow_t ;;
+	*) echo "history: $(history_ids)" >&2; false ;;
+	esac
 	# once the network is back, a rerun completes
 	nf_undrop_all
 	run --separate-stderr flux apply
