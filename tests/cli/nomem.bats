@@ -1,30 +1,34 @@
 #!/usr/bin/env bats
 # Out of memory: exit 12 and one line naming the size that could not be
 # allocated, as text or as a JSON event, and nothing half-applied: what was
-# committed before stays, nothing else is recorded, the lock is free, and a
-# rerun with memory enough completes.
+# committed before stays, each migration is recorded exactly when its
+# changes are there, the lock is free, and a rerun with memory enough
+# completes.
 #
-# The static binary runs under `ulimit -v` (32 MB of address space); the
-# sanitized one cannot (AddressSanitizer reserves terabytes of shadow), so
-# there its allocator refuses any single allocation above 32 MB and returns
-# NULL, which is what malloc does when memory runs out. Either way a 40 MB
-# migration cannot be read.
+# The static binary runs under `ulimit -v`; the sanitized one cannot
+# (AddressSanitizer reserves terabytes of shadow), so there its allocator
+# refuses any single allocation above a size and returns NULL, which is what
+# malloc does when memory runs out. Two ways to run out: reading a 40 MB
+# migration (before anything is applied), and logging a 10 MB server NOTICE
+# of control bytes (escaped to 40 MB) in the middle of a batch, with the
+# migration's transaction open on the server.
 
 load helper
 
-NOMEM_LIMIT_MB=32
-
-# nomem_flux ARGS...: run flux with too little memory for a 40 MB file.
+# nomem_flux STATIC_MB DEV_MB ARGS...: run flux with STATIC_MB of address
+# space (static binary) or no single allocation above DEV_MB (sanitized).
 nomem_flux() {
+	local static_mb=$1 dev_mb=$2
+	shift 2
 	case $FLUX_BIN in
 	*/dev/*)
 		run --separate-stderr env \
-			ASAN_OPTIONS="$ASAN_OPTIONS:allocator_may_return_null=1:max_allocation_size_mb=$NOMEM_LIMIT_MB" \
+			ASAN_OPTIONS="$ASAN_OPTIONS:allocator_may_return_null=1:max_allocation_size_mb=$dev_mb" \
 			"$FLUX_BIN" "$@" </dev/null
 		;;
 	*)
 		run --separate-stderr bash -c 'ulimit -v "$1" && shift && exec "$@"' _ \
-			$((NOMEM_LIMIT_MB * 1024)) "$FLUX_BIN" "$@" </dev/null
+			$((static_mb * 1024)) "$FLUX_BIN" "$@" </dev/null
 		;;
 	esac
 }
@@ -46,6 +50,33 @@ assert_lock_free() {
 	assert_eq "$(psql_q "select count(*) from pg_locks where locktype = 'advisory'")" 0
 }
 
+# The server may still be running the rest of a batch sent before flux
+# died: wait (up to 30 s) until no other session is left on the database.
+wait_sessions_gone() {
+	local i
+	for i in $(seq 1 300); do
+		[ "$(psql_q "select count(*) from pg_stat_activity
+			where datname = current_database() and pid <> pg_backend_pid()")" = 0 ] && return 0
+		sleep 0.1
+	done
+	echo "sessions still open on $FLUX_TEST_DB after 30 s" >&2
+	return 1
+}
+
+# Each of the migrations IDS... is recorded exactly when its table (the
+# last part of its id) exists: nothing half-applied.
+assert_recorded_iff_applied() {
+	local id recorded
+	for id in "$@"; do
+		recorded=$(psql_q "select count(*) from _flux_migrations where id = '$id'")
+		if relation_exists "${id##*_}"; then
+			assert_eq "$recorded" 1 "history rows of $id (its table exists)"
+		else
+			assert_eq "$recorded" 0 "history rows of $id (its table does not exist)"
+		fi
+	done
+}
+
 @test "nomem: --help lists exit code 12" {
 	run --separate-stderr flux --help
 	assert_status 0
@@ -59,7 +90,7 @@ assert_lock_free() {
 	write_migration 20260101_01_a "create table a (n int);"
 	big_migration migrations/20260101_02_big.sql
 	write_migration 20260101_03_c "create table c (n int);"
-	nomem_flux apply
+	nomem_flux 32 32 apply
 	assert_status 12
 	assert_match "$(last_stderr_line)" '^flux: error: out of memory allocating [0-9]+( x [0-9]+)? bytes$' "stderr"
 	assert_eq "$(printf '%s\n' "$stderr" | grep -c '^flux: ')" 1
@@ -80,7 +111,7 @@ assert_lock_free() {
 	assert_status 0
 	big_migration migrations/20260101_03_big.sql
 	write_migration 20260101_04_d "create table d (n int);"
-	nomem_flux apply
+	nomem_flux 32 32 apply
 	assert_status 12
 	assert_match "$(last_stderr_line)" '^flux: error: out of memory allocating [0-9]+( x [0-9]+)? bytes$' "stderr"
 	assert_eq "$(history_ids | tr '\n' ' ')" "20260101_01_a 20260101_02_b "
@@ -96,9 +127,30 @@ assert_lock_free() {
 	relation_exists d
 }
 
+@test "nomem: out of memory mid-batch, a transaction open: exit 12, nothing half-applied" {
+	write_migration 20260101_01_a "create table a (n int);"
+	write_migration 20260101_02_b "create table b (n int);
+do \$\$ begin raise notice '%', repeat(chr(1), 10000000); end \$\$;"
+	write_migration 20260101_03_c "create table c (n int);"
+	nomem_flux 80 32 apply
+	assert_status 12
+	assert_match "$(last_stderr_line)" '^flux: error: out of memory allocating [0-9]+( x [0-9]+)? bytes$' "stderr"
+	# It ran out after the first migration was committed.
+	assert_contains "$stderr" "applied 20260101_01_a" "stderr"
+	wait_sessions_gone
+	assert_lock_free
+	relation_exists a
+	assert_recorded_iff_applied 20260101_01_a 20260101_02_b 20260101_03_c
+	run --separate-stderr flux apply
+	assert_status 0
+	assert_eq "$(history_ids | tr '\n' ' ')" "20260101_01_a 20260101_02_b 20260101_03_c "
+	relation_exists b
+	relation_exists c
+}
+
 @test "nomem: with JSON logs the out-of-memory line is one JSON event" {
 	big_migration migrations/20260101_01_big.sql
-	FLUX_LOG_FORMAT=json nomem_flux status
+	FLUX_LOG_FORMAT=json nomem_flux 32 32 status
 	assert_status 12
 	last_stderr_line | python3 -c '
 import json, re, sys
