@@ -91,13 +91,15 @@ build/dev/flux: build/dev/entrypoint/main.o build/dev/libflux.a
 	$(DEV_CC) $(DEV_LDFLAGS) -o $@ $^ $(DEV_LIBS)
 
 # --- unit tests (cmocka), run under the sanitizers -------------------------
-UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+# tests/unit/test_lib.c holds the helpers the tests share: linked into each.
+UNIT_LIB := tests/unit/test_lib.c
+UNIT_SRC := $(sort $(filter-out $(UNIT_LIB),$(wildcard tests/unit/test_*.c)))
 UNIT_BIN := $(patsubst tests/unit/%.c,build/dev/tests/%,$(UNIT_SRC))
 
-build/dev/tests/%: tests/unit/%.c build/dev/libflux.a
+build/dev/tests/%: tests/unit/%.c $(UNIT_LIB) tests/unit/test_lib.h build/dev/libflux.a
 	@mkdir -p $(dir $@)
 	@echo "  LINK      $@"
-	@$(DEV_CC) $(DEV_CFLAGS) $(DEV_LDFLAGS) -o $@ $< build/dev/libflux.a $(DEV_LIBS) -lcmocka
+	@$(DEV_CC) $(DEV_CFLAGS) $(DEV_LDFLAGS) -o $@ $< $(UNIT_LIB) build/dev/libflux.a $(DEV_LIBS) -lcmocka
 
 unit: $(UNIT_BIN)
 

@@ -97,6 +97,7 @@ static const char exit_codes_help[] =
 	"  9  status --exit-code found pending migrations\n"
 	"  10 lint found a finding of severity error\n"
 	"  11 cannot write output (stdout): the system's reason is logged\n"
+	"  12 out of memory: the size that could not be allocated is logged\n"
 	"  130, 143  interrupted by SIGINT / SIGTERM\n";
 
 static void print_help(FILE *out)

@@ -23,6 +23,11 @@
 #include "plan.h"
 #include "sb.h"
 
+/*
+ * One connection. It borrows the configuration: the struct flux_config
+ * passed to open is read for the connection's whole life (schema, table,
+ * timeouts) and must outlive it; close the db before releasing the config.
+ */
 struct db;
 
 /*

@@ -23,6 +23,7 @@ enum flux_exit {
 	FLUX_EXIT_PENDING = 9,     /* status --exit-code found pending migrations */
 	FLUX_EXIT_LINT = 10,       /* lint found a finding of severity error */
 	FLUX_EXIT_OUTPUT = 11,     /* cannot write output (stdout), not a closed pipe */
+	FLUX_EXIT_NOMEM = 12,      /* out of memory (xalloc), the size is logged */
 	FLUX_EXIT_SIGINT = 130,
 	FLUX_EXIT_SIGTERM = 143
 };

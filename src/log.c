@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "sb.h"
+#include "xalloc.h"
 
 static enum log_level log_threshold = LOG_INFO;
 static enum log_format log_fmt = LOG_TEXT;
@@ -14,9 +15,10 @@ void log_setup(enum log_level threshold, enum log_format format)
 {
 	log_threshold = threshold;
 	log_fmt = format;
+	xalloc_log_json(format == LOG_JSON);
 }
 
-int log_enabled(enum log_level level)
+static int log_enabled(enum log_level level)
 {
 	return level >= log_threshold;
 }

@@ -7,7 +7,7 @@
  * One event is one line in both: text escapes control bytes in the
  * message (`\n`, `\r`, `\x1b`; tab is kept), JSON escapes them as JSON does.
  * Messages start lowercase and say what failed first. Never pass secrets.
- * May depend on sb and libc only.
+ * May depend on sb, xalloc and libc only.
  */
 #ifndef FLUX_LOG_H
 #define FLUX_LOG_H
@@ -26,7 +26,6 @@ struct log_fields {
 #define LOG_FIELDS_INIT { NULL, -1, NULL, NULL, -1 }
 
 void log_setup(enum log_level threshold, enum log_format format);
-int log_enabled(enum log_level level);
 const char *log_level_name(enum log_level level);
 
 __attribute__((format(printf, 4, 5)))

@@ -1,6 +1,7 @@
 #include "sb.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,12 +34,12 @@ void sb_reset(struct sb *sb)
 
 void sb_grow(struct sb *sb, size_t extra)
 {
-	size_t want = sb->len + extra + 1;
+	size_t want = xsize_add(xsize_add(sb->len, extra), 1);
 	char *old = sb->alloc ? sb->buf : NULL;
 
 	if (want <= sb->alloc)
 		return;
-	if (want < sb->alloc * 2)
+	if (sb->alloc <= SIZE_MAX / 2 && want < sb->alloc * 2)
 		want = sb->alloc * 2;
 	if (want < 64)
 		want = 64;
@@ -50,11 +51,13 @@ void sb_grow(struct sb *sb, size_t extra)
 
 void sb_setlen(struct sb *sb, size_t len)
 {
-	if (!sb->alloc) {
-		if (len == 0)
-			return;
-		sb_grow(sb, len);
+	if (len > (sb->alloc ? sb->alloc - 1 : 0)) {
+		fprintf(stderr, "flux: BUG: sb_setlen(%zu) beyond a buffer of %zu bytes\n",
+			len, sb->alloc);
+		abort();
 	}
+	if (!sb->alloc)
+		return;
 	sb->len = len;
 	sb->buf[len] = '\0';
 }

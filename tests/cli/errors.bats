@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Errors from the server (SPEC §5 "Errors from the server", issue 3 item 6):
+# Errors from the server (SPEC §5 "Errors from the server"):
 # file:line:col mapped from the server's position, SQLSTATE, message,
 # detail, hint, the offending source line with a caret; NOTICEs logged.
 

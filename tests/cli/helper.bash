@@ -272,12 +272,14 @@ all_output() {
 today_utc() { date -u +%Y%m%d; }
 today_local() { date +%Y%m%d; }
 
-# A TCP port nothing listens on.
+# A TCP port nothing listens on: pgcluster.sh's pgc_free_port (sourced
+# here when the cluster was started by someone else).
 free_port() {
-	python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
+	if ! declare -F pgc_free_port >/dev/null; then
+		# shellcheck source=tests/cli/pgcluster.sh
+		. "$BATS_TEST_DIRNAME/pgcluster.sh"
+	fi
+	pgc_free_port
 }
 
 # Milliseconds since the epoch.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The advisory lock (SPEC §1 "Locking", §5 "Lock wait", issue 3 item 2):
+# The advisory lock (SPEC §1 "Locking", §5 "Lock wait"):
 # polled pg_try_advisory_lock, the holder logged, exit 8 on FLUX_LOCK_TIMEOUT,
 # a second flux waits then finds nothing to do, and no deadlock with
 # CREATE INDEX CONCURRENTLY.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Logs (SPEC §5 "Logs", issue 3 item 7): text by default, one JSON object
+# Logs (SPEC §5 "Logs"): text by default, one JSON object
 # per stderr line with FLUX_LOG_FORMAT=json / --log-format json (ts, level,
 # event, msg, plus id, ms, sqlstate...), durations and a summary line in
 # both; --log-level; the password never appears.

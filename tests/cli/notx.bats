@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# `-- flux:no-transaction` migrations (SPEC §1, issue 3 item 5): run
+# `-- flux:no-transaction` migrations (SPEC §1): run
 # statement by statement outside a transaction, split by a PostgreSQL-aware
 # splitter; history row only after the last statement; a partial failure
 # says which statements already ran.

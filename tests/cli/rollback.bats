@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # flux rollback N / --to ID / --all, --dry-run, confirmation, and
-# apply_repeatable_on_undo (SPEC §3, issue 3 item 4). The first tests port
+# apply_repeatable_on_undo (SPEC §3). The first tests port
 # the rollback scenarios of flux-migrations' PostgreSQL integration tests
 # (k2bd/flux-migrations tests/integration/postgres/test_postgres_migrations.py:
 # apply_undo_all, apply_undo_redo, apply_undo_2) on fixtures/migrations-1.

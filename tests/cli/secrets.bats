@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Secrets (issue 10 item 7): a password never appears in any output nor in
+# Secrets: a password never appears in any output nor in
 # /proc/PID/cmdline. A URL with more than one raw '@' is refused before any
 # connection; a URL or conninfo given to the wrong option, setting or file
 # variable is quoted redacted; no limit on how many passwords are hidden.

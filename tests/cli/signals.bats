@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Signals (SPEC §5 "PID 1", issue 3 item 3): SIGTERM/SIGINT cancel the
+# Signals (SPEC §5 "PID 1"): SIGTERM/SIGINT cancel the
 # running statement, roll back, release the lock, exit 143/130 within 2 s;
 # a second signal exits at once.
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Stepping through migrations (issue 12 item 3): apply --to ID, goto ID and
+# Stepping through migrations: apply --to ID, goto ID and
 # redo, their dry runs, unknown IDs, approval, and the history table after
 # each step.
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The Kubernetes termination message (issue 12 item 4): flux writes its final
+# The Kubernetes termination message: flux writes its final
 # outcome in one line to FLUX_TERMINATION_LOG (here a temp file; by default
 # /dev/termination-log, see tests/docker/termination.bats), on success and
 # on failure, never a password, at most 4096 bytes; a file it cannot write

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Waiting for the database (SPEC §5 "Waiting", issue 3 item 1): flux wait
+# Waiting for the database (SPEC §5 "Waiting"): flux wait
 # and the same wait before every database command; exit 6 (not reachable
 # within the wait timeout) and 7 (refused: not retried).
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # The Kubernetes termination message from the image: a file bind-mounted at
 # /dev/termination-log, as the kubelet mounts it, gets flux's outcome in one
-# line (issue 12 item 4). The image under test is $FLUX_IMAGE (default
+# line. The image under test is $FLUX_IMAGE (default
 # k2bd/flux:dev, see helper.bash).
 
 load helper

@@ -1,4 +1,4 @@
-# Reliability tests (issue 5): included by the top-level Makefile; `make
+# Reliability tests: included by the top-level Makefile; `make
 # test` builds reliability-build and runs the quick run (scripts/run-tests.sh).
 #
 #   make reliability  the quick run (~4 minutes): concurrency, kill -9,

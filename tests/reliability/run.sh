@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The reliability tests of flux (issue 5, SPEC section 6): one entry point.
+# The reliability tests of flux (SPEC section 6): one entry point.
 #
 #   tests/reliability/run.sh [quick|soak] [SECTION...]
 #   tests/reliability/run.sh --count [quick|soak] [SECTION...]

@@ -15,67 +15,19 @@
 #include "cfg.h"
 #include "err.h"
 #include "sb.h"
+#include "test_lib.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* --- helpers ----------------------------------------------------------- */
 
-static int saved_stderr = -1;
-static FILE *capture_file;
-
-/* Send stderr (where log_warn writes) to a temporary file. */
-static void capture_begin(void)
-{
-	fflush(stderr);
-	capture_file = tmpfile();
-	assert_non_null(capture_file);
-	saved_stderr = dup(2);
-	assert_true(saved_stderr >= 0);
-	assert_true(dup2(fileno(capture_file), 2) >= 0);
-}
-
-/* Restore stderr; returns what was written (caller frees). */
-static char *capture_end(void)
-{
-	struct sb sb = SB_INIT;
-	char buf[512];
-	size_t n;
-
-	fflush(stderr);
-	dup2(saved_stderr, 2);
-	close(saved_stderr);
-	rewind(capture_file);
-	while ((n = fread(buf, 1, sizeof(buf), capture_file)) > 0)
-		sb_add(&sb, buf, n);
-	fclose(capture_file);
-	return sb_detach(&sb, NULL);
-}
-
-static char tmpdir[64];
-
-static int make_tmpdir(void **state)
-{
-	(void)state;
-	strcpy(tmpdir, "/tmp/flux-test-cfg-XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int remove_tmpdir(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-/* Write content to tmpdir/name; returns the path (static buffer). */
+/* Write content to test_tmpdir/name; returns the path (static buffer). */
 static const char *write_file(const char *name, const char *content)
 {
 	static char path[256];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	snprintf(path, sizeof(path), "%s/%s", test_tmpdir, name);
 	f = fopen(path, "wb");
 	assert_non_null(f);
 	fputs(content, f);
@@ -782,9 +734,9 @@ static void check_file_case(const struct file_case *c)
 
 	path = write_file("case.ini", c->content);
 	cfg_init(&cfg);
-	capture_begin();
+	test_capture_start();
 	rc = cfg_load_file(&cfg, path, &err);
-	warnings = capture_end();
+	warnings = test_capture_end();
 	if (rc != c->rc)
 		fail_msg("%s: rc %d, want %d (%s)", c->name, rc, c->rc,
 			 err.msg ? err.msg : "");
@@ -856,7 +808,7 @@ static void test_file_unreadable(void **state)
 
 	(void)state;
 	cfg_init(&cfg);
-	snprintf(path, sizeof(path), "%s/no-such.ini", tmpdir);
+	snprintf(path, sizeof(path), "%s/no-such.ini", test_tmpdir);
 	assert_int_equal(cfg_load_file(&cfg, path, &err), -1);
 	snprintf(want, sizeof(want),
 		 "cannot open config file '%s': No such file or directory", path);
@@ -864,8 +816,8 @@ static void test_file_unreadable(void **state)
 	assert_int_equal(err.code, FLUX_EXIT_CONFIG);
 
 	/* a directory opens but cannot be read */
-	assert_int_equal(cfg_load_file(&cfg, tmpdir, &err), -1);
-	snprintf(want, sizeof(want), "cannot read config file '%s': Is a directory", tmpdir);
+	assert_int_equal(cfg_load_file(&cfg, test_tmpdir, &err), -1);
+	snprintf(want, sizeof(want), "cannot read config file '%s': Is a directory", test_tmpdir);
 	assert_string_equal(err.msg, want);
 	assert_int_equal(err.code, FLUX_EXIT_CONFIG);
 	assert_null(cfg.config_path);
@@ -881,7 +833,7 @@ static void test_file_nul(void **state)
 	FILE *f;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/nul.ini", tmpdir);
+	snprintf(path, sizeof(path), "%s/nul.ini", test_tmpdir);
 	f = fopen(path, "wb");
 	assert_non_null(f);
 	fwrite("[flux]\nlog_level = de\0bug\n", 1, 26, f);
@@ -976,7 +928,7 @@ static void test_locate(void **state)
 		char *path = (char *)"unset";
 		int rc;
 
-		snprintf(dir, sizeof(dir), "%s/locate%zu", tmpdir, i);
+		snprintf(dir, sizeof(dir), "%s/locate%zu", test_tmpdir, i);
 		assert_int_equal(mkdir(dir, 0700), 0);
 		assert_int_equal(chdir(dir), 0);
 		if (c->ini)
@@ -984,9 +936,9 @@ static void test_locate(void **state)
 		if (c->toml)
 			fclose(fopen("flux.toml", "w"));
 		fclose(fopen("other.ini", "w"));
-		capture_begin();
+		test_capture_start();
 		rc = cfg_locate(c->explicit_path, c->env_path, &path, &err);
-		warnings = capture_end();
+		warnings = test_capture_end();
 		assert_int_equal(chdir(cwd), 0);
 		if (rc != c->rc)
 			fail_msg("%s: rc %d", c->name, rc);
@@ -1028,5 +980,5 @@ int main(void)
 		cmocka_unit_test(test_locate),
 	};
 
-	return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
+	return cmocka_run_group_tests(tests, test_tmpdir_setup, test_tmpdir_teardown);
 }

@@ -15,6 +15,7 @@
 #include "env.h"
 #include "err.h"
 #include "sb.h"
+#include "test_lib.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_VARS 8
@@ -30,24 +31,6 @@ static const char *fake_lookup(const char *name)
 		if (strcmp(fake_env[i], name) == 0)
 			return fake_env[i + 1];
 	return NULL;
-}
-
-static char tmpdir[64];
-
-static int make_tmpdir(void **state)
-{
-	(void)state;
-	strcpy(tmpdir, "/tmp/flux-test-env-XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int remove_tmpdir(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
 }
 
 /* Files the cases refer to as {tmp}/name. */
@@ -75,7 +58,7 @@ static char *expand(const char *s)
 
 	while ((at = strstr(s, "{tmp}"))) {
 		sb_add(&sb, s, (size_t)(at - s));
-		sb_adds(&sb, tmpdir);
+		sb_adds(&sb, test_tmpdir);
 		s = at + 5;
 	}
 	sb_adds(&sb, s);
@@ -89,7 +72,7 @@ static void write_files(void)
 	FILE *f;
 
 	for (i = 0; i < N(files); i++) {
-		snprintf(path, sizeof(path), "%s/%s", tmpdir, files[i].name);
+		snprintf(path, sizeof(path), "%s/%s", test_tmpdir, files[i].name);
 		f = fopen(path, "wb");
 		assert_non_null(f);
 		fwrite(files[i].content, 1,
@@ -97,7 +80,7 @@ static void write_files(void)
 		fclose(f);
 	}
 	/* one bigger than the 64 KiB cap */
-	snprintf(path, sizeof(path), "%s/big", tmpdir);
+	snprintf(path, sizeof(path), "%s/big", test_tmpdir);
 	f = fopen(path, "wb");
 	assert_non_null(f);
 	for (i = 0; i < 64 * 1024 + 1; i++)
@@ -410,5 +393,5 @@ int main(void)
 		cmocka_unit_test(test_real_getenv),
 	};
 
-	return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
+	return cmocka_run_group_tests(tests, test_tmpdir_setup, test_tmpdir_teardown);
 }

@@ -12,39 +12,9 @@
 
 #include "log.h"
 #include "sb.h"
+#include "test_lib.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
-
-static FILE *capture_file;
-static int saved_stderr = -1;
-
-/* Send stderr to a temporary file until capture_end(). */
-static void capture_begin(void)
-{
-	fflush(stderr);
-	capture_file = tmpfile();
-	assert_non_null(capture_file);
-	saved_stderr = dup(2);
-	assert_true(saved_stderr >= 0);
-	assert_true(dup2(fileno(capture_file), 2) >= 0);
-}
-
-/* Restore stderr; returns what was written (caller frees). */
-static char *capture_end(void)
-{
-	struct sb sb = SB_INIT;
-	char buf[512];
-	size_t n;
-
-	fflush(stderr);
-	dup2(saved_stderr, 2);
-	close(saved_stderr);
-	rewind(capture_file);
-	while ((n = fread(buf, 1, sizeof(buf), capture_file)) > 0)
-		sb_add(&sb, buf, n);
-	fclose(capture_file);
-	return sb_detach(&sb, NULL);
-}
 
 /*
  * A file name or value holding control bytes is one text line: a newline
@@ -69,9 +39,9 @@ static void test_text_escapes_controls(void **state)
 	(void)state;
 	log_setup(LOG_INFO, LOG_TEXT);
 	for (i = 0; i < N(cases); i++) {
-		capture_begin();
+		test_capture_start();
 		log_warn("test", "%s", cases[i].msg);
-		out = capture_end();
+		out = test_capture_end();
 		assert_string_equal(out, cases[i].want);
 		free(out);
 	}
@@ -84,9 +54,9 @@ static void test_text_info(void **state)
 
 	(void)state;
 	log_setup(LOG_INFO, LOG_TEXT);
-	capture_begin();
+	test_capture_start();
 	log_info("applied", "applied 'a\nb' in %d ms", 3);
-	out = capture_end();
+	out = test_capture_end();
 	assert_string_equal(out, "flux: applied 'a\\nb' in 3 ms\n");
 	free(out);
 }
@@ -98,9 +68,9 @@ static void test_json_one_line(void **state)
 
 	(void)state;
 	log_setup(LOG_INFO, LOG_JSON);
-	capture_begin();
+	test_capture_start();
 	log_error("error", "x\ny\x1bz");
-	out = capture_end();
+	out = test_capture_end();
 	log_setup(LOG_INFO, LOG_TEXT);
 	assert_non_null(strchr(out, '\n'));
 	assert_true(strchr(out, '\n') == out + strlen(out) - 1);

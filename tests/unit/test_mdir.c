@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -25,6 +24,7 @@
 #include "err.h"
 #include "mdir.h"
 #include "sb.h"
+#include "test_lib.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define EMPTY_MD5 "d41d8cd98f00b204e9800998ecf8427e"
@@ -38,41 +38,9 @@
 
 /* ---- fixtures ---------------------------------------------------------- */
 
-static char tmpdir[64];
-
-static void rm_tree(const char *path)
-{
-	struct stat st;
-	struct dirent *de;
-	DIR *d;
-
-	if (lstat(path, &st))
-		return;
-	if (!S_ISDIR(st.st_mode)) {
-		unlink(path);
-		return;
-	}
-	chmod(path, 0700);
-	d = opendir(path);
-	if (d) {
-		while ((de = readdir(d))) {
-			char sub[4096];
-
-			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-				continue;
-			snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
-			rm_tree(sub);
-		}
-		closedir(d);
-	}
-	rmdir(path);
-}
-
 static int setup(void **state)
 {
-	(void)state;
-	strcpy(tmpdir, "/tmp/flux_test_mdir_XXXXXX");
-	if (!mkdtemp(tmpdir) || chdir(tmpdir) || mkdir("migrations", 0755))
+	if (test_tmpdir_setup(state) || chdir(test_tmpdir) || mkdir("migrations", 0755))
 		return -1;
 	return 0;
 }
@@ -100,13 +68,11 @@ static const char *text_of(const struct mdir_migration *m, bool undo)
 
 static int teardown(void **state)
 {
-	(void)state;
 	sb_release(&loaded[0]);
 	sb_release(&loaded[1]);
 	if (chdir("/"))
 		return -1;
-	rm_tree(tmpdir);
-	return 0;
+	return test_tmpdir_teardown(state);
 }
 
 static void put(const char *path, const void *data, size_t len)
@@ -125,40 +91,6 @@ static void put(const char *path, const void *data, size_t len)
 static void mk(const char *path)
 {
 	assert_int_equal(mkdir(path, 0755), 0);
-}
-
-/* Capture what log_warn writes to stderr between the two calls. */
-static int saved_stderr = -1;
-static const char capture_file[] = "stderr.txt";
-
-static void capture_start(void)
-{
-	int fd;
-
-	fflush(stderr);
-	saved_stderr = dup(2);
-	fd = open(capture_file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	assert_true(fd >= 0 && saved_stderr >= 0);
-	dup2(fd, 2);
-	close(fd);
-}
-
-static char *capture_end(void)
-{
-	static char buf[4096];
-	FILE *f;
-	size_t n;
-
-	fflush(stderr);
-	dup2(saved_stderr, 2);
-	close(saved_stderr);
-	f = fopen(capture_file, "rb");
-	assert_non_null(f);
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	unlink(capture_file);
-	return buf;
 }
 
 /* Expect mdir_read to fail with exit 4, a message holding each part, and *dir released. */
@@ -403,9 +335,9 @@ static void test_sql_and_undo(void **state)
 	PUT("migrations/0001_simple.undo.sql", "drop table simple_table;\r\n");
 	PUT("migrations/0002_new.sql", REF2);
 	PUT("migrations/0003_orphan.undo.sql", "drop table x;\n");
-	capture_start();
+	test_capture_start();
 	read_ok(&dir, "migrations");
-	log = capture_end();
+	log = test_capture_end();
 
 	assert_int_equal(dir.nmigrations, 2);
 	m = &dir.migrations[0];
@@ -433,6 +365,7 @@ static void test_sql_and_undo(void **state)
 	assert_null(mdir_find(&dir, "0003_orphan"));
 	if (!strstr(log, "warning") || !strstr(log, "'migrations/0003_orphan.undo.sql'"))
 		fail_msg("no warning about the orphan undo in '%s'", log);
+	free(log);
 	mdir_release(&dir);
 }
 
@@ -446,9 +379,9 @@ static void test_python(void **state)
 	PUT("migrations/0001.sql", "select 1;\n");
 	PUT("migrations/0002_data.py", "def apply():\n    return 'select 2'\n");
 	PUT("migrations/0002_data.undo.sql", "select 3;\n");
-	capture_start();
+	test_capture_start();
 	read_ok(&dir, "migrations");
-	log = capture_end();
+	log = test_capture_end();
 
 	assert_int_equal(dir.nmigrations, 2);
 	m = mdir_find(&dir, "0002_data");
@@ -463,6 +396,7 @@ static void test_python(void **state)
 	assert_null(text_of(m, true));
 	if (!strstr(log, "'migrations/0002_data.undo.sql'"))
 		fail_msg("no warning about the ignored undo in '%s'", log);
+	free(log);
 	mdir_release(&dir);
 }
 
@@ -640,7 +574,7 @@ static void test_unreadable(void **state)
 		expect_fail("migrations",
 			    "cannot read migration 'migrations/0003_users.sql': ",
 			    cases[i].part);
-		rm_tree("migrations/0003_users.sql");
+		test_rm_tree("migrations/0003_users.sql");
 	}
 	/* Same for an undo file and a .py (whose content is never read). */
 	PUT("migrations/0003_users.sql", "select 1;\n");
