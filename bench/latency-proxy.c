@@ -25,6 +25,9 @@
  * chunk, by how late it has been waking lately (a moving average, at most
  * EARLY_MAX), and polls without sleeping from there: a chunk leaves within
  * some microseconds of its due time, at the cost of a few percent of a CPU.
+ * With -s it never polls without sleeping (early is 0): chunks leave a
+ * wake-up late (tens of microseconds), and no CPU is taken from the server,
+ * which on a machine of two CPUs matters more.
  * With -r it asks for real-time scheduling (SCHED_FIFO, lowest priority;
  * allowed to root), so that a network link, which does not wait for a CPU,
  * is not slowed by a busy machine either; without it, or when refused (said
@@ -110,7 +113,7 @@ static void die(const char *what)
 static void usage(void)
 {
 	fprintf(stderr, "usage: latency-proxy -t TARGET_PORT -d DELAY_US -p PORT_FILE "
-			"[-m MAX_SECONDS] [-r] [-v]\n");
+			"[-m MAX_SECONDS] [-r] [-s] [-v]\n");
 	exit(2);
 }
 
@@ -294,16 +297,17 @@ int main(int argc, char **argv)
 	FILE *f;
 	int listener, opt, one = 1;
 	int64_t late_avg = 0, early = 0;
-	int realtime = 0;
+	int realtime = 0, sleep_only = 0;
 
 	delay_ns = -1;
-	while ((opt = getopt(argc, argv, "t:d:p:m:rv")) != -1) {
+	while ((opt = getopt(argc, argv, "t:d:p:m:rsv")) != -1) {
 		switch (opt) {
 		case 't': target_port = number(optarg, 1, 65535); break;
 		case 'd': delay_ns = number(optarg, 0, 10000000) * 1000; break;
 		case 'p': port_file = optarg; break;
 		case 'm': max_seconds = number(optarg, 1, 86400); break;
 		case 'r': realtime = 1; break;
+		case 's': sleep_only = 1; break;
 		case 'v': verbose = 1; break;
 		default: usage();
 		}
@@ -407,7 +411,7 @@ int main(int argc, char **argv)
 
 			late_avg += (late - late_avg) / 8;
 			early = late_avg + 20000;
-			if (early < 0)
+			if (early < 0 || sleep_only)
 				early = 0;
 			if (early > EARLY_MAX)
 				early = EARLY_MAX;
