@@ -6,6 +6,7 @@ set -eu
 
 PKGS="build-essential musl-tools libpq-dev libinih-dev libssl-dev libcmocka-dev
 pkg-config bats postgresql-15 postgresql-client-15 dpkg-dev perl xz-utils bzip2
+iptables
 ca-certificates file openssl
 clang libclang-rt-14-dev valgrind time"
 
