@@ -9,6 +9,7 @@ set -eu
 # qemu-user-static. debootstrap makes the base images (scripts/images.sh).
 PKGS="build-essential musl-tools libpq-dev libinih-dev libssl-dev libcmocka-dev
 pkg-config bats postgresql-15 postgresql-client-15 dpkg-dev perl xz-utils bzip2
+iptables
 ca-certificates file openssl
 clang libclang-rt-14-dev valgrind time
 pgbouncer

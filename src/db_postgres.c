@@ -401,12 +401,15 @@ static PGconn *connect_by(const struct conn_params *p, long long deadline,
 			log_debug("connect", "no answer from %s port %s within %ld ms (connect_timeout)",
 				  key.host ? key.host : "", key.port ? key.port : "", per_host);
 			shutdown(PQsocket(conn), SHUT_RDWR);
+			host_start = now;
 			st = PQconnectPoll(conn);
 			continue;
 		}
 		pfd.fd = PQsocket(conn);
 		pfd.events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT;
 		pfd.revents = 0;
+		if (limit - now > 1000000)
+			limit = now + 1000000;
 		if (poll(&pfd, 1, (int)(limit - now)) > 0)
 			st = PQconnectPoll(conn);
 		/* else a timeout or a signal: look at the limits again */
@@ -487,10 +490,17 @@ static PGconn *connect_waiting(const struct flux_config *cfg, struct flux_err *e
 		conn = connect_by(&p, attempt_end, &f);
 		if (conn)
 			break;
-		/* Nothing tried at all: the parameters may be invalid (PQping tells). */
+		/*
+		 * Nothing tried at all: the parameters may be invalid. PQping
+		 * tells (it tries nothing then), and its own connect_timeout
+		 * bounds it otherwise.
+		 */
 		if (f.at_start && !f.has_code && !options_checked) {
+			struct conn_params check = p;
+
 			options_checked = true;
-			if (PQpingParams(p.keys, p.vals, 1) == PQPING_NO_ATTEMPT) {
+			conn_params_add(&check, "connect_timeout", "2");
+			if (PQpingParams(check.keys, check.vals, 1) == PQPING_NO_ATTEMPT) {
 				err_set(err, FLUX_EXIT_CONFIG, "invalid connection parameters for the database at %s: %s",
 					target, f.msg);
 				break;

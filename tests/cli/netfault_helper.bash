@@ -8,8 +8,14 @@
 # silent: the shared cluster keeps serving every other connection, so the
 # cancel request and the test's own checks (new connections, new ports)
 # get through, as they would from the far side of a real partition. Every
-# rule carries the comment flux-test-netfault:PORT; nf_undrop_all removes
-# them all (teardown), also after a failed test.
+# rule carries the comment flux-nf:RUN:PORT, RUN naming this
+# bats run; nf_undrop_all removes this run's rules (teardown), also after a
+# failed test, and never another run's: several worktrees may run these
+# tests on one machine at once.
+
+NF_RUN=${BATS_RUN_TMPDIR:-$$}
+NF_RUN=${NF_RUN##*/}
+NF_RUN=${NF_RUN//[^A-Za-z0-9]/}
 
 # nf_usable: iptables works here (root, netfilter available). A test that
 # needs it skips with the reason otherwise.
@@ -23,12 +29,12 @@ nf_require() {
 
 # nf_drop_port PORT: drop every loopback packet from or to client port PORT.
 nf_drop_port() {
-	local c="flux-test-netfault:$1"
+	local c="flux-nf:$NF_RUN:$1"
 	iptables -w -I INPUT -i lo -p tcp --sport "$1" -m comment --comment "$c" -j DROP &&
 		iptables -w -I INPUT -i lo -p tcp --dport "$1" -m comment --comment "$c" -j DROP
 }
 
-# nf_undrop_all: remove every rule nf_drop_port added (in any test).
+# nf_undrop_all: remove every rule nf_drop_port added in this run.
 nf_undrop_all() {
 	command -v iptables >/dev/null 2>&1 || return 0
 	local rule
@@ -36,7 +42,7 @@ nf_undrop_all() {
 		# "-A INPUT ..." as iptables -S prints it, deleted with -D
 		# shellcheck disable=SC2086
 		eval "iptables -w -D ${rule#-A }" || true
-	done < <(iptables -w -S INPUT 2>/dev/null | grep -- '--comment "\{0,1\}flux-test-netfault:')
+	done < <(iptables -w -S INPUT 2>/dev/null | grep -- "--comment \"\\{0,1\\}flux-nf:$NF_RUN:")
 }
 
 # nf_flux_session PATTERN: "pid port" of the flux session of the test

@@ -4,10 +4,19 @@
 # a second signal exits at once.
 
 load helper
+load netfault_helper
 
 # SIGKILL: a flux that a test left running may ignore its first SIGTERM
 # (it cancels and waits) or swallow the cancel; teardown must not wait.
-teardown() { teardown_bg KILL; }
+# A backend a test stopped is continued first, and dropped packets flow.
+teardown() {
+	if [ -n "${STOPPED_PID:-}" ]; then
+		kill -CONT "$STOPPED_PID" 2>/dev/null || true
+		STOPPED_PID=
+	fi
+	nf_undrop_all
+	teardown_bg KILL
+}
 
 # Every test runs one background flux: bg_flux flux ..., so its output is
 # in $BATS_TEST_TMPDIR/flux.out and flux.err.
@@ -114,7 +123,8 @@ three_migrations_slow_middle() {
 
 @test "a second signal exits at once when the cancel is not taking effect" {
 	# The migration swallows the first cancel (query_canceled is caught),
-	# so only the second signal can end flux.
+	# so only the second signal (or, 1.5 s after the first, the deadline)
+	# can end flux.
 	write_migration 20200101_001_stubborn "create table stubborn (id int);
 do \$\$ begin
 	for i in 1..30 loop
@@ -124,7 +134,7 @@ end \$\$;"
 	bg_flux flux apply
 	wait_for_flux_query '%pg_sleep(1)%'
 	kill -TERM "$BG_PID"
-	sleep 1
+	sleep 0.3
 	kill -0 "$BG_PID" || { echo "flux exited on the first signal although the cancel was swallowed: test setup broken" >&2; false; }
 	signal_and_wait TERM "$BG_PID"
 	assert_status 143
@@ -160,4 +170,82 @@ end \$\$;"
 	assert_eq "$(history_ids)" "20200101_001_first"
 	assert_no_relation victim
 	assert_lock_free_and_no_flux_session
+}
+
+# The flux session's "pid port", once it runs the slow middle migration.
+slow_flux_session() {
+	wait_for_flux_query '%pg_sleep(30)%'
+	nf_flux_session '%pg_sleep(30)%'
+}
+
+# After the run: the batch's first migration only, the lock free and no
+# flux session left once the server has caught up (polls up to SECS).
+assert_nothing_recorded_beyond_first() {
+	local i
+	for i in $(seq 1 $(($1 * 4))); do
+		[ "$(psql_q "select count(*) from pg_stat_activity where datname = current_database() and application_name = 'flux'")" = 0 ] && break
+		sleep 0.25
+	done
+	assert_eq "$(history_ids)" "20200101_001_first"
+	relation_exists first_t
+	assert_no_relation victim
+	assert_no_relation third_t
+	assert_lock_free_and_no_flux_session
+}
+
+@test "SIGTERM while flux's backend is stopped (SIGSTOP): exit 143 within 2 s; after SIGCONT nothing is recorded" {
+	three_migrations_slow_middle
+	bg_flux flux apply
+	local bpid cport
+	read -r bpid cport <<<"$(slow_flux_session)"
+	[ -n "$bpid" ]
+	# The backend serving flux is frozen; the postmaster still takes the
+	# cancel request, which the frozen backend cannot act on.
+	kill -STOP "$bpid"
+	STOPPED_PID=$bpid
+	signal_and_wait TERM "$BG_PID"
+	assert_status 143
+	[ "$ELAPSED_MS" -lt 2500 ] || { echo "exited $ELAPSED_MS ms after SIGTERM" >&2; false; }
+	kill -CONT "$bpid"
+	STOPPED_PID=
+	assert_nothing_recorded_beyond_first 20
+}
+
+@test "SIGINT while packets to and from flux are dropped: exit 130 within 2 s; nothing recorded once the network is back" {
+	nf_require
+	three_migrations_slow_middle
+	bg_flux flux apply
+	local bpid cport
+	read -r bpid cport <<<"$(slow_flux_session)"
+	[ -n "$cport" ]
+	nf_drop_port "$cport"
+	signal_and_wait INT "$BG_PID"
+	assert_status 130
+	[ "$ELAPSED_MS" -lt 2500 ] || { echo "exited $ELAPSED_MS ms after SIGINT" >&2; false; }
+	nf_undrop_all
+	assert_nothing_recorded_beyond_first 30
+}
+
+@test "SIGTERM while packets are dropped and the backend is stopped: exit 143 within 2 s, a second signal at once" {
+	nf_require
+	three_migrations_slow_middle
+	bg_flux flux apply
+	local bpid cport t0 rc=0
+	read -r bpid cport <<<"$(slow_flux_session)"
+	nf_drop_port "$cport"
+	kill -STOP "$bpid"
+	STOPPED_PID=$bpid
+	t0=$(now_ms)
+	kill -TERM "$BG_PID"
+	sleep 0.2
+	kill -TERM "$BG_PID"
+	wait "$BG_PID" || rc=$?
+	status=$rc
+	stderr=$(cat "$BATS_TEST_TMPDIR/flux.err")
+	assert_status 143
+	[ $(($(now_ms) - t0)) -lt 1000 ] || { echo "exited $(($(now_ms) - t0)) ms after the first SIGTERM" >&2; false; }
+	kill -CONT "$bpid"
+	STOPPED_PID=
+	nf_undrop_all
+	assert_nothing_recorded_beyond_first 30
 }
