@@ -99,10 +99,41 @@ static const char exit_codes_help[] =
 	"  11 cannot write output (stdout): the system's reason is logged\n"
 	"  130, 143  interrupted by SIGINT / SIGTERM\n";
 
+/* Where the help of a global option starts, unless its flag is longer. */
+#define HELP_COLUMN 29
+
+/* One line of the global options in --help: "  -y, --auto-approve   help". */
+static void help_line(struct sb *out, char short_flag, const char *flag,
+		      const char *metavar, const char *help)
+{
+	size_t start = out->len;
+
+	sb_adds(out, "  ");
+	if (short_flag)
+		sb_addf(out, "-%c, ", short_flag);
+	sb_adds(out, flag);
+	if (metavar)
+		sb_addf(out, " %s", metavar);
+	while (out->len - start < HELP_COLUMN)
+		sb_addch(out, ' ');
+	sb_addf(out, "%s%s\n", out->buf[out->len - 1] == ' ' ? "" : "  ", help);
+}
+
 static void print_help(FILE *out)
 {
+	struct sb opts = SB_INIT;
 	size_t i;
 
+	/* The settings' flags come from the settings table; these are main's. */
+	help_line(&opts, 0, "--config", "PATH",
+		  "config file (default ./flux.ini, else ./flux.toml)");
+	for (i = 0; i < CFG_NKEYS; i++)
+		if (cfg_settings[i].flag)
+			help_line(&opts, cfg_settings[i].short_flag, cfg_settings[i].flag,
+				  cfg_settings[i].metavar, cfg_settings[i].help);
+	help_line(&opts, 'h', "--help", NULL,
+		  "this help; `flux COMMAND --help` for one command");
+	help_line(&opts, 'V', "--version", NULL, "print the version");
 	fprintf(out,
 		"usage: flux [global options] COMMAND [args]\n"
 		"\n"
@@ -114,22 +145,13 @@ static void print_help(FILE *out)
 	fprintf(out,
 		"\n"
 		"Global options (also accepted after the command):\n"
-		"  --config PATH              config file (default ./flux.ini, else ./flux.toml)\n"
-		"  --database-url URL         libpq URI or key=value string\n"
-		"  --migration-directory DIR  default: migrations\n"
-		"  --log-level LEVEL          debug, info, warning, error\n"
-		"  --log-format FORMAT        text or json\n"
-		"  --wait-timeout DURATION    wait for the database (default 60s, 0: try once)\n"
-		"  --lock-timeout DURATION    wait for the lock (default 0: for ever)\n"
-		"  --ddl-lock-timeout DURATION  lock_timeout of each migration, retried (default 0: off)\n"
-		"  -y, --auto-approve         do not ask for confirmation\n"
-		"  -h, --help                 this help; `flux COMMAND --help` for one command\n"
-		"  -V, --version              print the version\n"
+		"%s"
 		"\n"
 		"A first argument that looks like a database URL is taken as the URL,\n"
 		"as flux-migrations is called: flux apply postgresql://... 2\n"
 		"\n%s",
-		exit_codes_help);
+		opts.buf, exit_codes_help);
+	sb_release(&opts);
 }
 
 static void print_cmd_help(const struct cmd *c)
@@ -205,6 +227,17 @@ static const struct cfg_setting *find_flag(const char *name, size_t len)
 	return NULL;
 }
 
+/* A bool setting's one-letter flag: -y. */
+static const struct cfg_setting *find_short_flag(char c)
+{
+	size_t i;
+
+	for (i = 0; i < CFG_NKEYS; i++)
+		if (cfg_settings[i].short_flag == c && cfg_settings[i].type == CFG_T_BOOL)
+			return &cfg_settings[i];
+	return NULL;
+}
+
 static void add_flag(struct args *a, enum cfg_key key, const char *value, const char *where)
 {
 	XGROW(a->flags, a->flags_alloc, a->nflags + 1);
@@ -255,8 +288,8 @@ static int parse_args(int argc, char **argv, struct args *a, struct flux_ctx *ct
 			a->version = true;
 			continue;
 		}
-		if (!strcmp(arg, "-y")) {
-			add_flag(a, CFG_AUTO_APPROVE, "true", "-y");
+		if (arg[1] != '-' && !arg[2] && (s = find_short_flag(arg[1]))) {
+			add_flag(a, s->key, "true", arg);
 			continue;
 		}
 		eq = strchr(arg, '=');
@@ -271,7 +304,7 @@ static int parse_args(int argc, char **argv, struct args *a, struct flux_ctx *ct
 			continue;
 		}
 		s = find_flag(arg, nlen);
-		if (s && s->key == CFG_AUTO_APPROVE) {
+		if (s && s->type == CFG_T_BOOL) {
 			add_flag(a, s->key, eq ? eq + 1 : "true", s->flag);
 			continue;
 		}
