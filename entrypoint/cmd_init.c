@@ -18,18 +18,28 @@ static const char template_head[] =
 	"# Environment variables (FLUX_*) and flags override these values.\n"
 	"\n";
 
-int cmd_init(int argc, char **argv, struct flux_ctx *ctx)
+int cmd_init_parse(int argc, char **argv, struct flux_ctx *ctx)
+{
+	const struct opt_spec spec = { .cmd = "init", .max_pos = 1, .no_options = true };
+	const char *backend[1];
+	int n;
+
+	if (opt_parse(&spec, argc, argv, backend, &n, &ctx->err))
+		return ctx->err.code;
+	if (n && strcmp(backend[0], "postgres"))
+		return front_fail(ctx, FLUX_EXIT_USAGE,
+				  "init: unknown backend '%s': postgres is the only one built in",
+				  backend[0]);
+	return 0;
+}
+
+int cmd_init(struct flux_ctx *ctx)
 {
 	static const char *const existing[] = { "flux.ini", "flux.toml" };
 	struct sb text = SB_INIT;
 	size_t i;
 	int fd, rc = 0;
 
-	if (argc > 2)
-		return front_fail(ctx, FLUX_EXIT_USAGE, "init: unexpected argument '%s'", argv[2]);
-	if (argc == 2 && strcmp(argv[1], "postgres"))
-		return front_fail(ctx, FLUX_EXIT_USAGE,
-				  "init: unknown backend '%s': postgres is the only one built in", argv[1]);
 	for (i = 0; i < sizeof(existing) / sizeof(existing[0]); i++)
 		if (access(existing[i], F_OK) == 0)
 			return front_fail(ctx, FLUX_EXIT_CONFIG,

@@ -22,13 +22,15 @@
 #include "xalloc.h"
 
 static const struct cmd commands[] = {
-	{ "apply", cmd_apply, NEED_CONFIG | NEED_DIR, "apply [N | --to ID] [--dry-run]",
+	{ "apply", cmd_apply_parse, cmd_apply, NEED_CONFIG | NEED_DIR | NEED_DB | NEED_LOCK,
+	   "apply [N | --to ID] [--dry-run]",
 	  "validate, run pre-apply, apply all (or the next N) pending migrations, run post-apply",
 	  "  N           apply only the next N pending migrations\n"
 	  "  --to ID     apply the pending migrations up to and including ID\n"
 	  "              (nothing when ID is already applied)\n"
 	  "  --dry-run   print the plan and change nothing\n" },
-	{ "rollback", cmd_rollback, NEED_CONFIG | NEED_DIR,
+	{ "rollback", cmd_rollback_parse, cmd_rollback,
+	  NEED_CONFIG | NEED_DIR | NEED_DB | NEED_LOCK,
 	  "rollback (N | --to ID | --all) [--dry-run] [-y]",
 	  "undo the last N applied migrations, down to ID, or all",
 	  "  N           undo the last N applied migrations\n"
@@ -36,36 +38,38 @@ static const struct cmd commands[] = {
 	  "  --all       undo every applied migration\n"
 	  "  --dry-run   print the plan and change nothing\n"
 	  "  -y, --auto-approve  do not ask; required when stdin is not a terminal\n" },
-	{ "goto", cmd_goto, NEED_CONFIG | NEED_DIR, "goto ID [--dry-run] [-y]",
+	{ "goto", cmd_goto_parse, cmd_goto, NEED_CONFIG | NEED_DIR | NEED_DB | NEED_LOCK,
+	   "goto ID [--dry-run] [-y]",
 	  "apply or undo migrations so that ID is the last applied one",
 	  "  ID          a migration of the directory; pending: apply up to it;\n"
 	  "              applied: undo every migration after it (asks, as rollback)\n"
 	  "  --dry-run   print the plan and change nothing\n"
 	  "  -y, --auto-approve  do not ask; required to undo when stdin is not a terminal\n" },
-	{ "redo", cmd_redo, NEED_CONFIG | NEED_DIR, "redo [--dry-run] [-y]",
+	{ "redo", cmd_redo_parse, cmd_redo, NEED_CONFIG | NEED_DIR | NEED_DB | NEED_LOCK,
+	   "redo [--dry-run] [-y]",
 	  "undo the last applied migration and apply it again",
 	  "  --dry-run   print the plan and change nothing\n"
 	  "  -y, --auto-approve  do not ask; required when stdin is not a terminal\n"
 	  "The last migration needs an .undo.sql; the undo and the apply run under\n"
 	  "one lock, each with pre-apply/post-apply as rollback and apply run them.\n" },
-	{ "status", cmd_status, NEED_CONFIG | NEED_DIR,
+	{ "status", cmd_status_parse, cmd_status, NEED_CONFIG | NEED_DIR | NEED_DB,
 	  "status [--format table|json] [--exit-code]",
 	  "list every migration with its state; read-only",
 	  "  --format F   table (default) or json\n"
 	  "  --exit-code  exit 9 when migrations are pending\n" },
-	{ "validate", cmd_validate, NEED_CONFIG | NEED_DIR, "validate",
+	{ "validate", NULL, cmd_validate, NEED_CONFIG | NEED_DIR | NEED_DB, "validate",
 	  "check applied migrations against the directory; read-only", NULL },
-	{ "wait", cmd_wait, NEED_CONFIG, "wait",
+	{ "wait", NULL, cmd_wait, NEED_CONFIG, "wait",
 	  "wait until the database accepts connections", NULL },
-	{ "new", cmd_new, NEED_CONFIG, "new [--pre|--post] NAME",
+	{ "new", cmd_new_parse, cmd_new, NEED_CONFIG, "new [--pre|--post] NAME",
 	  "create YYYYMMDD_NNN_name.sql and .undo.sql (or a repeatable)",
 	  "  --pre   create a pre-apply repeatable migration\n"
 	  "  --post  create a post-apply repeatable migration\n" },
-	{ "init", cmd_init, 0, "init [postgres]",
+	{ "init", cmd_init_parse, cmd_init, 0, "init [postgres]",
 	  "write flux.toml (read by flux and flux-migrations)", NULL },
-	{ "config", cmd_config, NEED_CONFIG, "config",
+	{ "config", NULL, cmd_config, NEED_CONFIG, "config",
 	  "print the effective settings and where each came from", NULL },
-	{ "lint", cmd_lint, NEED_CONFIG, "lint [--format text|json] [PATH...]",
+	{ "lint", cmd_lint_parse, cmd_lint, NEED_CONFIG, "lint [--format text|json] [PATH...]",
 	  "check migrations for dangerous DDL, without a database",
 	  "  --format F  text (default): file:line:col: RULE: message, then a hint;\n"
 	  "              json: one object per line\n"
@@ -641,6 +645,39 @@ static void scrub_argv_secrets(struct args *a)
 			url_scrub((char *)a->flags[i].value);
 }
 
+/*
+ * Parse the command's arguments, open the session it needs (locked for a
+ * command that changes the database, unless a dry run), run it, close.
+ * The command checks its arguments, and asks for approval where it must
+ * before anything connects, in its parse function.
+ */
+static int run_command(const struct cmd *c, int argc, char **argv, struct flux_ctx *ctx)
+{
+	const struct opt_spec no_args = { .cmd = c->name };
+	bool lock;
+	int rc;
+
+	ctx->args.count = -1;
+	if (c->parse)
+		rc = c->parse(argc, argv, ctx);
+	else
+		rc = opt_parse(&no_args, argc, argv, NULL, NULL, &ctx->err) ? ctx->err.code : 0;
+	if (rc)
+		return rc;
+	if (!(c->needs & NEED_DB))
+		return c->fn(ctx);
+	lock = (c->needs & NEED_LOCK) && !ctx->args.dry_run;
+	if (run_open(&ctx->session, ctx->backend, &ctx->cfg, &ctx->dir, lock, &ctx->err))
+		rc = ctx->err.code;
+	else
+		rc = c->fn(ctx);
+	/* An unlock failure after a success is the run's failure. */
+	run_close(&ctx->session, &ctx->err);
+	if (!rc && ctx->err.msg)
+		rc = ctx->err.code;
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct flux_ctx ctx;
@@ -697,7 +734,7 @@ int main(int argc, char **argv)
 		goto done;
 	}
 	scrub_argv_secrets(&a);
-	rc = a.cmd->fn(a.nrest, a.rest, &ctx);
+	rc = run_command(a.cmd, a.nrest, a.rest, &ctx);
 done:
 	if (rc && ctx.err.msg)
 		report(&ctx.err);
@@ -711,5 +748,6 @@ done:
 	err_release(&ctx.err);
 	free(a.flags);
 	free(a.rest);
+	free(ctx.args.pos);
 	return rc;
 }
