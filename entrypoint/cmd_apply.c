@@ -10,9 +10,10 @@ int cmd_apply_parse(int argc, char **argv, struct flux_ctx *ctx)
 {
 	struct flux_args *a = &ctx->args;
 	const struct opt opts[] = {
-		{ "--dry-run", OPT_FLAG, &a->dry_run, NULL, false, false, NULL },
-		{ "--to", OPT_VALUE, &a->id, "a migration ID", true, false, NULL },
-		{ NULL, OPT_FLAG, NULL, NULL, false, false, NULL },
+		{ .name = "--dry-run", .kind = OPT_FLAG, .out = &a->dry_run },
+		{ .name = "--to", .kind = OPT_VALUE, .out = &a->id, .needs = "a migration ID",
+		  .once = true },
+		{ .name = NULL },
 	};
 	const struct opt_spec spec = {
 		.cmd = "apply", .opts = opts, .count = &a->count,

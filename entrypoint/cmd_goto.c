@@ -15,8 +15,8 @@ int cmd_goto_parse(int argc, char **argv, struct flux_ctx *ctx)
 {
 	struct flux_args *a = &ctx->args;
 	const struct opt opts[] = {
-		{ "--dry-run", OPT_FLAG, &a->dry_run, NULL, false, false, NULL },
-		{ NULL, OPT_FLAG, NULL, NULL, false, false, NULL },
+		{ .name = "--dry-run", .kind = OPT_FLAG, .out = &a->dry_run },
+		{ .name = NULL },
 	};
 	const struct opt_spec spec = {
 		.cmd = "goto", .opts = opts, .max_pos = 1,

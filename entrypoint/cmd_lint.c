@@ -217,8 +217,8 @@ int cmd_lint_parse(int argc, char **argv, struct flux_ctx *ctx)
 	static const char *const formats[] = { "text", "json", NULL };
 	struct flux_args *a = &ctx->args;
 	const struct opt opts[] = {
-		{ "--format", OPT_VALUE, &a->format, NULL, false, false, formats },
-		{ NULL, OPT_FLAG, NULL, NULL, false, false, NULL },
+		{ .name = "--format", .kind = OPT_VALUE, .out = &a->format, .words = formats },
+		{ .name = NULL },
 	};
 	const struct opt_spec spec = {
 		.cmd = "lint", .opts = opts, .max_pos = -1, .dashdash = true,

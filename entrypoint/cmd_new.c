@@ -77,9 +77,9 @@ int cmd_new_parse(int argc, char **argv, struct flux_ctx *ctx)
 {
 	struct flux_args *a = &ctx->args;
 	const struct opt opts[] = {
-		{ "--pre", OPT_FLAG, &a->pre, NULL, false, false, NULL },
-		{ "--post", OPT_FLAG, &a->post, NULL, false, false, NULL },
-		{ NULL, OPT_FLAG, NULL, NULL, false, false, NULL },
+		{ .name = "--pre", .kind = OPT_FLAG, .out = &a->pre },
+		{ .name = "--post", .kind = OPT_FLAG, .out = &a->post },
+		{ .name = NULL },
 	};
 	/* The NAME may be several words, and a word after it may start with '-'. */
 	const struct opt_spec spec = {

@@ -10,10 +10,10 @@ int cmd_rollback_parse(int argc, char **argv, struct flux_ctx *ctx)
 {
 	struct flux_args *a = &ctx->args;
 	const struct opt opts[] = {
-		{ "--dry-run", OPT_FLAG, &a->dry_run, NULL, false, false, NULL },
-		{ "--all", OPT_FLAG, &a->all, NULL, false, false, NULL },
-		{ "--to", OPT_VALUE, &a->id, NULL, false, true, NULL },
-		{ NULL, OPT_FLAG, NULL, NULL, false, false, NULL },
+		{ .name = "--dry-run", .kind = OPT_FLAG, .out = &a->dry_run },
+		{ .name = "--all", .kind = OPT_FLAG, .out = &a->all },
+		{ .name = "--to", .kind = OPT_VALUE, .out = &a->id, .nonempty = true },
+		{ .name = NULL },
 	};
 	const struct opt_spec spec = {
 		.cmd = "rollback", .opts = opts, .count = &a->count,

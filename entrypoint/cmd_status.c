@@ -70,9 +70,9 @@ int cmd_status_parse(int argc, char **argv, struct flux_ctx *ctx)
 	static const char *const formats[] = { "table", "json", NULL };
 	struct flux_args *a = &ctx->args;
 	const struct opt opts[] = {
-		{ "--exit-code", OPT_FLAG, &a->exit_code, NULL, false, false, NULL },
-		{ "--format", OPT_VALUE, &a->format, NULL, false, false, formats },
-		{ NULL, OPT_FLAG, NULL, NULL, false, false, NULL },
+		{ .name = "--exit-code", .kind = OPT_FLAG, .out = &a->exit_code },
+		{ .name = "--format", .kind = OPT_VALUE, .out = &a->format, .words = formats },
+		{ .name = NULL },
 	};
 	const struct opt_spec spec = {
 		.cmd = "status", .opts = opts,

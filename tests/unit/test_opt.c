@@ -32,26 +32,27 @@ static const char *const formats[] = { "table", "json", NULL };
 static const char *const three[] = { "a", "b", "c", NULL };
 
 static const struct opt apply_opts[] = {
-	{ "--dry-run", OPT_FLAG, &got.dry_run, NULL, false, false, NULL },
-	{ "--to", OPT_VALUE, &got.to, "a migration ID", true, false, NULL },
-	{ NULL, OPT_FLAG, NULL, NULL, false, false, NULL },
+	{ .name = "--dry-run", .kind = OPT_FLAG, .out = &got.dry_run },
+	{ .name = "--to", .kind = OPT_VALUE, .out = &got.to, .needs = "a migration ID",
+	  .once = true },
+	{ .name = NULL },
 };
 static const struct opt rollback_opts[] = {
-	{ "--dry-run", OPT_FLAG, &got.dry_run, NULL, false, false, NULL },
-	{ "--all", OPT_FLAG, &got.all, NULL, false, false, NULL },
-	{ "--to", OPT_VALUE, &got.to, NULL, false, true, NULL },
-	{ NULL, OPT_FLAG, NULL, NULL, false, false, NULL },
+	{ .name = "--dry-run", .kind = OPT_FLAG, .out = &got.dry_run },
+	{ .name = "--all", .kind = OPT_FLAG, .out = &got.all },
+	{ .name = "--to", .kind = OPT_VALUE, .out = &got.to, .nonempty = true },
+	{ .name = NULL },
 };
 static const struct opt status_opts[] = {
-	{ "--exit-code", OPT_FLAG, &got.exit_code, NULL, false, false, NULL },
-	{ "--format", OPT_VALUE, &got.format, NULL, false, false, formats },
-	{ "--pick", OPT_VALUE, &got.to, NULL, false, false, three },
-	{ NULL, OPT_FLAG, NULL, NULL, false, false, NULL },
+	{ .name = "--exit-code", .kind = OPT_FLAG, .out = &got.exit_code },
+	{ .name = "--format", .kind = OPT_VALUE, .out = &got.format, .words = formats },
+	{ .name = "--pick", .kind = OPT_VALUE, .out = &got.to, .words = three },
+	{ .name = NULL },
 };
 static const struct opt new_opts[] = {
-	{ "--pre", OPT_FLAG, &got.dry_run, NULL, false, false, NULL },
-	{ "--post", OPT_FLAG, &got.all, NULL, false, false, NULL },
-	{ NULL, OPT_FLAG, NULL, NULL, false, false, NULL },
+	{ .name = "--pre", .kind = OPT_FLAG, .out = &got.dry_run },
+	{ .name = "--post", .kind = OPT_FLAG, .out = &got.all },
+	{ .name = NULL },
 };
 
 enum { APPLY, ROLLBACK, STATUS, GOTO, NEW, LINT, INIT, NOARGS };
