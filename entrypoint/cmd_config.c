@@ -5,13 +5,11 @@
 #include "flux.h"
 #include "sb.h"
 
-int cmd_config(int argc, char **argv, struct flux_ctx *ctx)
+int cmd_config(struct flux_ctx *ctx)
 {
 	struct sb value = SB_INIT;
 	size_t i, w = 0;
 
-	if (argc > 1)
-		return front_fail(ctx, FLUX_EXIT_USAGE, "config: unexpected argument '%s'", argv[1]);
 	for (i = 0; i < CFG_NKEYS; i++)
 		if (strlen(cfg_settings[i].name) > w)
 			w = strlen(cfg_settings[i].name);

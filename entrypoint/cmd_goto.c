@@ -11,35 +11,41 @@
 #include "flux.h"
 #include "log.h"
 
-int cmd_goto(int argc, char **argv, struct flux_ctx *ctx)
+int cmd_goto_parse(int argc, char **argv, struct flux_ctx *ctx)
 {
-	struct run_session s;
-	struct plan_steps steps;
-	const char *id = NULL;
-	bool dry_run = false;
-	int i, rc;
+	struct flux_args *a = &ctx->args;
+	const struct opt opts[] = {
+		{ .name = "--dry-run", .kind = OPT_FLAG, .out = &a->dry_run },
+		{ .name = NULL },
+	};
+	const struct opt_spec spec = {
+		.cmd = "goto", .opts = opts, .max_pos = 1,
+		.hint = "expected one migration ID and --dry-run",
+	};
+	const char *pos[1];
 
-	memset(&steps, 0, sizeof(steps));
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--dry-run"))
-			dry_run = true;
-		else if (argv[i][0] != '-' && !id)
-			id = argv[i];
-		else
-			return front_fail(ctx, FLUX_EXIT_USAGE,
-					  "goto: unexpected argument '%s': expected one migration ID and --dry-run",
-					  argv[i]);
-	}
-	if (!id)
+	if (opt_parse(&spec, argc, argv, pos, &a->npos, &ctx->err))
+		return ctx->err.code;
+	if (!a->npos)
 		return front_fail(ctx, FLUX_EXIT_USAGE,
 				  "goto needs the ID of the migration that should be the last applied one");
-	if (plan_check_target(&ctx->dir, id, &ctx->err))
+	a->id = pos[0];
+	if (plan_check_target(&ctx->dir, a->id, &ctx->err))
 		return ctx->err.code;
+	return 0;
+}
 
-	memset(&s, 0, sizeof(s));
-	if (run_open(&s, ctx->backend, &ctx->cfg, &ctx->dir, !dry_run, &ctx->err) ||
-	    plan_validate(&s.plan, &ctx->err) ||
-	    plan_goto(&s.plan, id, &steps, &ctx->err)) {
+int cmd_goto(struct flux_ctx *ctx)
+{
+	struct run_session *s = &ctx->session;
+	struct plan_steps steps;
+	const char *id = ctx->args.id;
+	bool dry_run = ctx->args.dry_run;
+	int rc;
+
+	memset(&steps, 0, sizeof(steps));
+	if (plan_validate(&s->plan, &ctx->err) ||
+	    plan_goto(&s->plan, id, &steps, &ctx->err)) {
 		rc = ctx->err.code;
 		goto cleanup;
 	}
@@ -69,7 +75,7 @@ int cmd_goto(int argc, char **argv, struct flux_ctx *ctx)
 			rc = front_fail(ctx, FLUX_EXIT_USAGE, "goto not confirmed: nothing was undone");
 			goto cleanup;
 		}
-		rc = run_batch(&s, steps.undo, steps.nundo, true, rou, &ctx->err) ? ctx->err.code : 0;
+		rc = run_batch(s, steps.undo, steps.nundo, true, rou, &ctx->err) ? ctx->err.code : 0;
 		if (!rc)
 			front_outcome(ctx, "undid %zu migration%s (last applied now %s)", steps.nundo,
 				      steps.nundo == 1 ? "" : "s", id);
@@ -85,13 +91,13 @@ int cmd_goto(int argc, char **argv, struct flux_ctx *ctx)
 		rc = 0;
 		goto cleanup;
 	}
-	if (!s.history_exists && ctx->backend->history_create(s.db, &ctx->err)) {
+	if (!s->history_exists && ctx->backend->history_create(s->db, &ctx->err)) {
 		rc = ctx->err.code;
 		goto cleanup;
 	}
 	if (!steps.napply)
 		log_info("nothing", "'%s' is already the last applied migration: nothing to do", id);
-	rc = run_batch(&s, steps.apply, steps.napply, false, true, &ctx->err) ? ctx->err.code : 0;
+	rc = run_batch(s, steps.apply, steps.napply, false, true, &ctx->err) ? ctx->err.code : 0;
 	if (!rc && steps.napply)
 		front_outcome(ctx, "applied %zu migration%s (last %s)", steps.napply,
 			      steps.napply == 1 ? "" : "s", id);
@@ -99,8 +105,5 @@ int cmd_goto(int argc, char **argv, struct flux_ctx *ctx)
 		front_outcome(ctx, "already at %s: nothing to do", id);
 cleanup:
 	plan_steps_release(&steps);
-	run_close(&s, &ctx->err);
-	if (!rc && ctx->err.msg)
-		rc = ctx->err.code;
 	return rc;
 }

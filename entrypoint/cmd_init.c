@@ -10,34 +10,36 @@
 
 #include "flux.h"
 #include "log.h"
+#include "sb.h"
 
-static const char template_toml[] =
+/* Above the settings, which cfg_template() writes from the settings table. */
+static const char template_head[] =
 	"# flux configuration, read by flux (the container) and flux-migrations.\n"
 	"# Environment variables (FLUX_*) and flags override these values.\n"
-	"\n"
-	"[flux]\n"
-	"backend = \"postgres\"\n"
-	"migration_directory = \"migrations\"\n"
-	"# log_level = \"info\"\n"
-	"# apply_repeatable_on_undo = true\n"
-	"\n"
-	"[backend]\n"
-	"# migrations_schema = \"public\"\n"
-	"# migrations_table = \"_flux_migrations\"\n"
-	"# migrations_lock_id = 3589\n";
+	"\n";
 
-int cmd_init(int argc, char **argv, struct flux_ctx *ctx)
+int cmd_init_parse(int argc, char **argv, struct flux_ctx *ctx)
+{
+	const struct opt_spec spec = { .cmd = "init", .max_pos = 1, .no_options = true };
+	const char *backend[1];
+	int n;
+
+	if (opt_parse(&spec, argc, argv, backend, &n, &ctx->err))
+		return ctx->err.code;
+	if (n && strcmp(backend[0], "postgres"))
+		return front_fail(ctx, FLUX_EXIT_USAGE,
+				  "init: unknown backend '%s': postgres is the only one built in",
+				  backend[0]);
+	return 0;
+}
+
+int cmd_init(struct flux_ctx *ctx)
 {
 	static const char *const existing[] = { "flux.ini", "flux.toml" };
+	struct sb text = SB_INIT;
 	size_t i;
-	int fd;
-	ssize_t len = (ssize_t)strlen(template_toml);
+	int fd, rc = 0;
 
-	if (argc > 2)
-		return front_fail(ctx, FLUX_EXIT_USAGE, "init: unexpected argument '%s'", argv[2]);
-	if (argc == 2 && strcmp(argv[1], "postgres"))
-		return front_fail(ctx, FLUX_EXIT_USAGE,
-				  "init: unknown backend '%s': postgres is the only one built in", argv[1]);
 	for (i = 0; i < sizeof(existing) / sizeof(existing[0]); i++)
 		if (access(existing[i], F_OK) == 0)
 			return front_fail(ctx, FLUX_EXIT_CONFIG,
@@ -46,14 +48,19 @@ int cmd_init(int argc, char **argv, struct flux_ctx *ctx)
 	if (fd < 0)
 		return front_fail(ctx, FLUX_EXIT_CONFIG, "init: cannot create 'flux.toml': %s",
 				  strerror(errno));
-	if (write(fd, template_toml, (size_t)len) != len) {
+	sb_adds(&text, template_head);
+	cfg_template(&text);
+	if (write(fd, text.buf, text.len) != (ssize_t)text.len) {
 		int e = errno;
 		close(fd);
 		unlink("flux.toml");
-		return front_fail(ctx, FLUX_EXIT_CONFIG, "init: cannot write 'flux.toml': %s",
-				  strerror(e));
+		rc = front_fail(ctx, FLUX_EXIT_CONFIG, "init: cannot write 'flux.toml': %s",
+				strerror(e));
+		goto cleanup;
 	}
 	close(fd);
 	printf("created flux.toml\n");
-	return 0;
+cleanup:
+	sb_release(&text);
+	return rc;
 }

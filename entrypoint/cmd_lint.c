@@ -13,6 +13,7 @@
 #include "lint.h"
 #include "log.h"
 #include "sb.h"
+#include "xalloc.h"
 
 /* As the migration directory reader's limit. */
 #define LINT_MAX_FILE ((size_t)64 << 20)
@@ -211,42 +212,34 @@ static bool sets_lock_timeout(const char *s)
 	return false;
 }
 
-int cmd_lint(int argc, char **argv, struct flux_ctx *ctx)
+int cmd_lint_parse(int argc, char **argv, struct flux_ctx *ctx)
 {
+	static const char *const formats[] = { "text", "json", NULL };
+	struct flux_args *a = &ctx->args;
+	const struct opt opts[] = {
+		{ .name = "--format", .kind = OPT_VALUE, .out = &a->format, .words = formats },
+		{ .name = NULL },
+	};
+	const struct opt_spec spec = {
+		.cmd = "lint", .opts = opts, .max_pos = -1, .dashdash = true,
+		.dash_positional = true,
+		.hint = "expected --format text|json and migration paths",
+	};
+
+	a->pos = xcalloc((size_t)argc + 1, sizeof(*a->pos));
+	return opt_parse(&spec, argc, argv, a->pos, &a->npos, &ctx->err) ? ctx->err.code : 0;
+}
+
+int cmd_lint(struct flux_ctx *ctx)
+{
+	const struct flux_args *a = &ctx->args;
 	struct lint_run run;
 	const char *bad;
 	size_t bad_len;
-	bool dashdash = false;
-	int i, npaths = 0;
+	int i;
 
 	memset(&run, 0, sizeof(run));
-	for (i = 1; i < argc; i++) {
-		const char *fmt = NULL;
-
-		if (dashdash || argv[i][0] != '-' || !argv[i][1]) {
-			npaths++;
-			continue;
-		}
-		if (!strcmp(argv[i], "--")) {
-			dashdash = true;
-			continue;
-		}
-		if (!strcmp(argv[i], "--format") && i + 1 < argc)
-			fmt = argv[++i];
-		else if (!strncmp(argv[i], "--format=", 9))
-			fmt = argv[i] + 9;
-		else
-			return front_fail(ctx, FLUX_EXIT_USAGE,
-					  "lint: unexpected argument '%s': expected --format text|json "
-					  "and migration paths", argv[i]);
-		if (!strcmp(fmt, "json"))
-			run.json = true;
-		else if (!strcmp(fmt, "text"))
-			run.json = false;
-		else
-			return front_fail(ctx, FLUX_EXIT_USAGE,
-					  "lint: invalid --format '%s': expected text or json", fmt);
-	}
+	run.json = a->format && !strcmp(a->format, "json");
 	/* cfg_set() checked the IDs; a failure here would be a bug, said as one. */
 	if (lint_parse_rule_list(ctx->cfg.lint_ignore, &run.base.ignore, &bad, &bad_len))
 		return front_fail(ctx, FLUX_EXIT_CONFIG, "invalid lint_ignore rule '%.*s'",
@@ -260,25 +253,11 @@ int cmd_lint(int argc, char **argv, struct flux_ctx *ctx)
 				    sets_lock_timeout(getenv("PGOPTIONS")) ||
 				    sets_lock_timeout(ctx->cfg.database_url);
 
-	if (!npaths) {
-		if (lint_dir(ctx, &run, ctx->cfg.migration_directory))
+	if (!a->npos && lint_dir(ctx, &run, ctx->cfg.migration_directory))
+		return ctx->err.code;
+	for (i = 0; i < a->npos; i++)
+		if (lint_path(ctx, &run, a->pos[i]))
 			return ctx->err.code;
-	} else {
-		dashdash = false;
-		for (i = 1; i < argc; i++) {
-			if (!dashdash && !strcmp(argv[i], "--")) {
-				dashdash = true;
-				continue;
-			}
-			if (!dashdash && argv[i][0] == '-' && argv[i][1]) {
-				if (!strcmp(argv[i], "--format"))
-					i++;
-				continue;
-			}
-			if (lint_path(ctx, &run, argv[i]))
-				return ctx->err.code;
-		}
-	}
 	log_info("lint", "%zu file%s checked: %zu finding%s, %zu error%s", run.files,
 		 run.files == 1 ? "" : "s", run.findings, run.findings == 1 ? "" : "s",
 		 run.errors, run.errors == 1 ? "" : "s");

@@ -16,8 +16,9 @@
 
 #include "flux.h"
 #include "sb.h"
+#include "xalloc.h"
 
-static void slugify(struct sb *out, int argc, char **argv)
+static void slugify(struct sb *out, int argc, const char *const *argv)
 {
 	bool gap = false;
 	int i;
@@ -72,30 +73,39 @@ static int create_empty(struct flux_ctx *ctx, const char *path)
 	return 0;
 }
 
-int cmd_new(int argc, char **argv, struct flux_ctx *ctx)
+int cmd_new_parse(int argc, char **argv, struct flux_ctx *ctx)
 {
-	const char *sub = NULL;
+	struct flux_args *a = &ctx->args;
+	const struct opt opts[] = {
+		{ .name = "--pre", .kind = OPT_FLAG, .out = &a->pre },
+		{ .name = "--post", .kind = OPT_FLAG, .out = &a->post },
+		{ .name = NULL },
+	};
+	/* The NAME may be several words, and a word after it may start with '-'. */
+	const struct opt_spec spec = {
+		.cmd = "new", .opts = opts, .max_pos = -1, .dashdash = true,
+		.options_first = true, .unknown_option = true,
+	};
+
+	a->pos = xcalloc((size_t)argc + 1, sizeof(*a->pos));
+	if (opt_parse(&spec, argc, argv, a->pos, &a->npos, &ctx->err))
+		return ctx->err.code;
+	if (a->pre && a->post)
+		return front_fail(ctx, FLUX_EXIT_USAGE, "new: --pre and --post exclude each other");
+	return 0;
+}
+
+int cmd_new(struct flux_ctx *ctx)
+{
+	const struct flux_args *a = &ctx->args;
+	const char *sub = a->pre ? "pre-apply" : a->post ? "post-apply" : NULL;
 	struct sb dir = SB_INIT, slug = SB_INIT, prefix = SB_INIT, path = SB_INIT;
 	char date[16];
 	time_t now = time(NULL);
 	struct tm tm;
-	int i, first = 1, nnn, rc = 0;
+	int nnn, rc = 0;
 
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		const char *want = !strcmp(argv[i], "--pre") ? "pre-apply" :
-				   !strcmp(argv[i], "--post") ? "post-apply" : NULL;
-
-		if (want && sub && strcmp(want, sub))
-			return front_fail(ctx, FLUX_EXIT_USAGE, "new: --pre and --post exclude each other");
-		if (want)
-			sub = want;
-		else if (!strcmp(argv[i], "--"))
-			break;
-		else
-			return front_fail(ctx, FLUX_EXIT_USAGE, "new: unknown option '%s'", argv[i]);
-	}
-	first = i < argc && !strcmp(argv[i], "--") ? i + 1 : i;
-	slugify(&slug, argc - first, argv + first);
+	slugify(&slug, a->npos, a->pos);
 	if (!slug.len) {
 		sb_release(&slug);
 		return front_fail(ctx, FLUX_EXIT_USAGE, "new: a migration NAME is required");

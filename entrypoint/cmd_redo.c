@@ -12,31 +12,37 @@
 #include "flux.h"
 #include "log.h"
 
-int cmd_redo(int argc, char **argv, struct flux_ctx *ctx)
+int cmd_redo_parse(int argc, char **argv, struct flux_ctx *ctx)
 {
-	struct run_session s;
-	struct plan_steps steps;
-	bool dry_run = false, rou = ctx->cfg.apply_repeatable_on_undo;
-	const char *id;
-	int i, rc;
+	struct flux_args *a = &ctx->args;
+	const struct opt opts[] = {
+		{ .name = "--dry-run", .kind = OPT_FLAG, .out = &a->dry_run },
+		{ .name = NULL },
+	};
+	const struct opt_spec spec = {
+		.cmd = "redo", .opts = opts,
+		.hint = "redo takes only --dry-run (it redoes the last applied migration)",
+	};
 
-	memset(&steps, 0, sizeof(steps));
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--dry-run"))
-			dry_run = true;
-		else
-			return front_fail(ctx, FLUX_EXIT_USAGE,
-					  "redo: unexpected argument '%s': redo takes only --dry-run (it redoes the last applied migration)",
-					  argv[i]);
-	}
-	if (!dry_run && !ctx->cfg.auto_approve && !isatty_stdin())
+	if (opt_parse(&spec, argc, argv, NULL, NULL, &ctx->err))
+		return ctx->err.code;
+	if (!a->dry_run && !ctx->cfg.auto_approve && !isatty_stdin())
 		return front_fail(ctx, FLUX_EXIT_USAGE,
 				  "redo refused: standard input is not a terminal; pass --auto-approve (-y) or FLUX_AUTO_APPROVE=true to confirm");
+	return 0;
+}
 
-	memset(&s, 0, sizeof(s));
-	if (run_open(&s, ctx->backend, &ctx->cfg, &ctx->dir, !dry_run, &ctx->err) ||
-	    plan_validate(&s.plan, &ctx->err) ||
-	    plan_redo(&s.plan, &steps, &ctx->err)) {
+int cmd_redo(struct flux_ctx *ctx)
+{
+	struct run_session *s = &ctx->session;
+	struct plan_steps steps;
+	bool dry_run = ctx->args.dry_run, rou = ctx->cfg.apply_repeatable_on_undo;
+	const char *id;
+	int rc;
+
+	memset(&steps, 0, sizeof(steps));
+	if (plan_validate(&s->plan, &ctx->err) ||
+	    plan_redo(&s->plan, &steps, &ctx->err)) {
 		rc = ctx->err.code;
 		goto cleanup;
 	}
@@ -62,17 +68,14 @@ int cmd_redo(int argc, char **argv, struct flux_ctx *ctx)
 		rc = front_fail(ctx, FLUX_EXIT_USAGE, "redo not confirmed: nothing was undone");
 		goto cleanup;
 	}
-	rc = run_batch(&s, steps.undo, steps.nundo, true, rou, &ctx->err) ? ctx->err.code : 0;
+	rc = run_batch(s, steps.undo, steps.nundo, true, rou, &ctx->err) ? ctx->err.code : 0;
 	if (!rc)
-		rc = run_batch(&s, steps.apply, steps.napply, false, true, &ctx->err) ? ctx->err.code : 0;
+		rc = run_batch(s, steps.apply, steps.napply, false, true, &ctx->err) ? ctx->err.code : 0;
 	if (!rc) {
 		log_info("redone", "redid %s", id);
 		front_outcome(ctx, "redid %s (undone and applied again)", id);
 	}
 cleanup:
 	plan_steps_release(&steps);
-	run_close(&s, &ctx->err);
-	if (!rc && ctx->err.msg)
-		rc = ctx->err.code;
 	return rc;
 }

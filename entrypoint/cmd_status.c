@@ -65,46 +65,35 @@ static void print_json(const struct plan *plan)
 	sb_release(&out);
 }
 
-int cmd_status(int argc, char **argv, struct flux_ctx *ctx)
+int cmd_status_parse(int argc, char **argv, struct flux_ctx *ctx)
 {
-	struct run_session s;
-	bool json = false, exit_code = false;
-	int i, rc = 0;
+	static const char *const formats[] = { "table", "json", NULL };
+	struct flux_args *a = &ctx->args;
+	const struct opt opts[] = {
+		{ .name = "--exit-code", .kind = OPT_FLAG, .out = &a->exit_code },
+		{ .name = "--format", .kind = OPT_VALUE, .out = &a->format, .words = formats },
+		{ .name = NULL },
+	};
+	const struct opt_spec spec = {
+		.cmd = "status", .opts = opts,
+		.hint = "expected --format table|json or --exit-code",
+	};
 
-	for (i = 1; i < argc; i++) {
-		const char *fmt = NULL;
+	return opt_parse(&spec, argc, argv, NULL, NULL, &ctx->err) ? ctx->err.code : 0;
+}
 
-		if (!strcmp(argv[i], "--exit-code"))
-			exit_code = true;
-		else if (!strcmp(argv[i], "--format") && i + 1 < argc)
-			fmt = argv[++i];
-		else if (!strncmp(argv[i], "--format=", 9))
-			fmt = argv[i] + 9;
-		else
-			return front_fail(ctx, FLUX_EXIT_USAGE,
-					  "status: unexpected argument '%s': expected --format table|json or --exit-code",
-					  argv[i]);
-		if (fmt && !strcmp(fmt, "json"))
-			json = true;
-		else if (fmt && strcmp(fmt, "table"))
-			return front_fail(ctx, FLUX_EXIT_USAGE,
-					  "status: invalid --format '%s': expected table or json", fmt);
-	}
+int cmd_status(struct flux_ctx *ctx)
+{
+	const struct plan *plan = &ctx->session.plan;
 
-	if (run_open(&s, ctx->backend, &ctx->cfg, &ctx->dir, false, &ctx->err)) {
-		rc = ctx->err.code;
-		goto cleanup;
-	}
-	if (json)
-		print_json(&s.plan);
+	if (ctx->args.format && !strcmp(ctx->args.format, "json"))
+		print_json(plan);
 	else
-		print_table(&s.plan);
-	if (s.plan.nproblems)
+		print_table(plan);
+	if (plan->nproblems)
 		log_warn("status", "%zu problem%s: run 'flux validate' for details",
-			 s.plan.nproblems, s.plan.nproblems == 1 ? "" : "s");
-	if (exit_code && s.plan.npending)
-		rc = FLUX_EXIT_PENDING;
-cleanup:
-	run_close(&s, &ctx->err);
-	return rc;
+			 plan->nproblems, plan->nproblems == 1 ? "" : "s");
+	if (ctx->args.exit_code && plan->npending)
+		return FLUX_EXIT_PENDING;
+	return 0;
 }

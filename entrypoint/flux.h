@@ -15,42 +15,79 @@
 #include "db.h"
 #include "err.h"
 #include "mdir.h"
+#include "opt.h"
 #include "plan.h"
 #include "run.h"
 
+/*
+ * What a command needs before it runs, as git's RUN_SETUP: main() loads,
+ * reads and opens exactly that, in this order, and closes the session
+ * after the command.
+ */
 enum cmd_needs {
 	NEED_CONFIG = 1 << 0, /* load file, environment and flags */
-	NEED_DIR = 1 << 1     /* read the migration directory */
+	NEED_DIR = 1 << 1,    /* read the migration directory */
+	NEED_DB = 1 << 2,     /* a session: connected, history read, plan made */
+	NEED_LOCK = 1 << 3    /* the session holds the migration lock, unless --dry-run */
+};
+
+/* A command's arguments, as its parse function leaves them for its run. */
+struct flux_args {
+	bool dry_run;      /* plan only: change nothing, take no lock */
+	bool all;          /* rollback --all */
+	bool exit_code;    /* status --exit-code */
+	bool pre, post;    /* new --pre / --post */
+	long count;        /* apply, rollback N; -1 when not given */
+	const char *id;    /* apply, rollback --to ID; goto ID */
+	const char *format; /* status, lint --format; NULL when not given */
+	const char **pos;  /* the other positional arguments (borrowed from argv) */
+	int npos;
 };
 
 struct flux_ctx {
 	struct flux_config cfg;
 	struct mdir dir;
 	const struct db_backend *backend;
+	struct flux_args args;
+	struct run_session session; /* NEED_DB: open while the command runs */
 	struct flux_err err;
 	char *outcome; /* what a command achieved, for the termination log */
 };
 
 struct cmd {
 	const char *name;
-	int (*fn)(int argc, char **argv, struct flux_ctx *ctx);
+	/*
+	 * Read argv (argv[0] is the name) into ctx->args and make every check
+	 * that comes before the session opens. NULL: the command takes no
+	 * arguments. Returns 0 or an exit code with ctx->err.
+	 */
+	int (*parse)(int argc, char **argv, struct flux_ctx *ctx);
+	int (*fn)(struct flux_ctx *ctx);
 	unsigned needs;
 	const char *usage;   /* "apply [N] [--dry-run]" */
 	const char *summary; /* one line for `flux --help` */
 	const char *help;    /* the rest of `flux CMD --help`, may be NULL */
 };
 
-int cmd_apply(int argc, char **argv, struct flux_ctx *ctx);
-int cmd_rollback(int argc, char **argv, struct flux_ctx *ctx);
-int cmd_status(int argc, char **argv, struct flux_ctx *ctx);
-int cmd_validate(int argc, char **argv, struct flux_ctx *ctx);
-int cmd_wait(int argc, char **argv, struct flux_ctx *ctx);
-int cmd_new(int argc, char **argv, struct flux_ctx *ctx);
-int cmd_init(int argc, char **argv, struct flux_ctx *ctx);
-int cmd_config(int argc, char **argv, struct flux_ctx *ctx);
-int cmd_goto(int argc, char **argv, struct flux_ctx *ctx);
-int cmd_redo(int argc, char **argv, struct flux_ctx *ctx);
-int cmd_lint(int argc, char **argv, struct flux_ctx *ctx);
+int cmd_apply_parse(int argc, char **argv, struct flux_ctx *ctx);
+int cmd_apply(struct flux_ctx *ctx);
+int cmd_rollback_parse(int argc, char **argv, struct flux_ctx *ctx);
+int cmd_rollback(struct flux_ctx *ctx);
+int cmd_status_parse(int argc, char **argv, struct flux_ctx *ctx);
+int cmd_status(struct flux_ctx *ctx);
+int cmd_validate(struct flux_ctx *ctx);
+int cmd_wait(struct flux_ctx *ctx);
+int cmd_new_parse(int argc, char **argv, struct flux_ctx *ctx);
+int cmd_new(struct flux_ctx *ctx);
+int cmd_init_parse(int argc, char **argv, struct flux_ctx *ctx);
+int cmd_init(struct flux_ctx *ctx);
+int cmd_config(struct flux_ctx *ctx);
+int cmd_goto_parse(int argc, char **argv, struct flux_ctx *ctx);
+int cmd_goto(struct flux_ctx *ctx);
+int cmd_redo_parse(int argc, char **argv, struct flux_ctx *ctx);
+int cmd_redo(struct flux_ctx *ctx);
+int cmd_lint_parse(int argc, char **argv, struct flux_ctx *ctx);
+int cmd_lint(struct flux_ctx *ctx);
 
 /* Set ctx->err and return its code: the way commands fail. */
 __attribute__((format(printf, 3, 4)))
@@ -68,9 +105,6 @@ void front_outcome(struct flux_ctx *ctx, const char *fmt, ...);
 void front_print_plan(const struct flux_ctx *ctx,
 		      const struct mdir_migration *const *list, size_t n,
 		      const char *verb, bool repeatables);
-
-/* Parse a count (0 or more) for apply/rollback; -1 if not one. */
-long front_parse_count(const char *s);
 
 /* Is standard input a terminal (confirmation possible)? */
 bool isatty_stdin(void);

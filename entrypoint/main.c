@@ -22,13 +22,15 @@
 #include "xalloc.h"
 
 static const struct cmd commands[] = {
-	{ "apply", cmd_apply, NEED_CONFIG | NEED_DIR, "apply [N | --to ID] [--dry-run]",
+	{ "apply", cmd_apply_parse, cmd_apply, NEED_CONFIG | NEED_DIR | NEED_DB | NEED_LOCK,
+	   "apply [N | --to ID] [--dry-run]",
 	  "validate, run pre-apply, apply all (or the next N) pending migrations, run post-apply",
 	  "  N           apply only the next N pending migrations\n"
 	  "  --to ID     apply the pending migrations up to and including ID\n"
 	  "              (nothing when ID is already applied)\n"
 	  "  --dry-run   print the plan and change nothing\n" },
-	{ "rollback", cmd_rollback, NEED_CONFIG | NEED_DIR,
+	{ "rollback", cmd_rollback_parse, cmd_rollback,
+	  NEED_CONFIG | NEED_DIR | NEED_DB | NEED_LOCK,
 	  "rollback (N | --to ID | --all) [--dry-run] [-y]",
 	  "undo the last N applied migrations, down to ID, or all",
 	  "  N           undo the last N applied migrations\n"
@@ -36,36 +38,38 @@ static const struct cmd commands[] = {
 	  "  --all       undo every applied migration\n"
 	  "  --dry-run   print the plan and change nothing\n"
 	  "  -y, --auto-approve  do not ask; required when stdin is not a terminal\n" },
-	{ "goto", cmd_goto, NEED_CONFIG | NEED_DIR, "goto ID [--dry-run] [-y]",
+	{ "goto", cmd_goto_parse, cmd_goto, NEED_CONFIG | NEED_DIR | NEED_DB | NEED_LOCK,
+	   "goto ID [--dry-run] [-y]",
 	  "apply or undo migrations so that ID is the last applied one",
 	  "  ID          a migration of the directory; pending: apply up to it;\n"
 	  "              applied: undo every migration after it (asks, as rollback)\n"
 	  "  --dry-run   print the plan and change nothing\n"
 	  "  -y, --auto-approve  do not ask; required to undo when stdin is not a terminal\n" },
-	{ "redo", cmd_redo, NEED_CONFIG | NEED_DIR, "redo [--dry-run] [-y]",
+	{ "redo", cmd_redo_parse, cmd_redo, NEED_CONFIG | NEED_DIR | NEED_DB | NEED_LOCK,
+	   "redo [--dry-run] [-y]",
 	  "undo the last applied migration and apply it again",
 	  "  --dry-run   print the plan and change nothing\n"
 	  "  -y, --auto-approve  do not ask; required when stdin is not a terminal\n"
 	  "The last migration needs an .undo.sql; the undo and the apply run under\n"
 	  "one lock, each with pre-apply/post-apply as rollback and apply run them.\n" },
-	{ "status", cmd_status, NEED_CONFIG | NEED_DIR,
+	{ "status", cmd_status_parse, cmd_status, NEED_CONFIG | NEED_DIR | NEED_DB,
 	  "status [--format table|json] [--exit-code]",
 	  "list every migration with its state; read-only",
 	  "  --format F   table (default) or json\n"
 	  "  --exit-code  exit 9 when migrations are pending\n" },
-	{ "validate", cmd_validate, NEED_CONFIG | NEED_DIR, "validate",
+	{ "validate", NULL, cmd_validate, NEED_CONFIG | NEED_DIR | NEED_DB, "validate",
 	  "check applied migrations against the directory; read-only", NULL },
-	{ "wait", cmd_wait, NEED_CONFIG, "wait",
+	{ "wait", NULL, cmd_wait, NEED_CONFIG, "wait",
 	  "wait until the database accepts connections", NULL },
-	{ "new", cmd_new, NEED_CONFIG, "new [--pre|--post] NAME",
+	{ "new", cmd_new_parse, cmd_new, NEED_CONFIG, "new [--pre|--post] NAME",
 	  "create YYYYMMDD_NNN_name.sql and .undo.sql (or a repeatable)",
 	  "  --pre   create a pre-apply repeatable migration\n"
 	  "  --post  create a post-apply repeatable migration\n" },
-	{ "init", cmd_init, 0, "init [postgres]",
+	{ "init", cmd_init_parse, cmd_init, 0, "init [postgres]",
 	  "write flux.toml (read by flux and flux-migrations)", NULL },
-	{ "config", cmd_config, NEED_CONFIG, "config",
+	{ "config", NULL, cmd_config, NEED_CONFIG, "config",
 	  "print the effective settings and where each came from", NULL },
-	{ "lint", cmd_lint, NEED_CONFIG, "lint [--format text|json] [PATH...]",
+	{ "lint", cmd_lint_parse, cmd_lint, NEED_CONFIG, "lint [--format text|json] [PATH...]",
 	  "check migrations for dangerous DDL, without a database",
 	  "  --format F  text (default): file:line:col: RULE: message, then a hint;\n"
 	  "              json: one object per line\n"
@@ -100,10 +104,41 @@ static const char exit_codes_help[] =
 	"  12 out of memory: the size that could not be allocated is logged\n"
 	"  130, 143  interrupted by SIGINT / SIGTERM\n";
 
+/* Where the help of a global option starts, unless its flag is longer. */
+#define HELP_COLUMN 29
+
+/* One line of the global options in --help: "  -y, --auto-approve   help". */
+static void help_line(struct sb *out, char short_flag, const char *flag,
+		      const char *metavar, const char *help)
+{
+	size_t start = out->len;
+
+	sb_adds(out, "  ");
+	if (short_flag)
+		sb_addf(out, "-%c, ", short_flag);
+	sb_adds(out, flag);
+	if (metavar)
+		sb_addf(out, " %s", metavar);
+	while (out->len - start < HELP_COLUMN)
+		sb_addch(out, ' ');
+	sb_addf(out, "%s%s\n", out->buf[out->len - 1] == ' ' ? "" : "  ", help);
+}
+
 static void print_help(FILE *out)
 {
+	struct sb opts = SB_INIT;
 	size_t i;
 
+	/* The settings' flags come from the settings table; these are main's. */
+	help_line(&opts, 0, "--config", "PATH",
+		  "config file (default ./flux.ini, else ./flux.toml)");
+	for (i = 0; i < CFG_NKEYS; i++)
+		if (cfg_settings[i].flag)
+			help_line(&opts, cfg_settings[i].short_flag, cfg_settings[i].flag,
+				  cfg_settings[i].metavar, cfg_settings[i].help);
+	help_line(&opts, 'h', "--help", NULL,
+		  "this help; `flux COMMAND --help` for one command");
+	help_line(&opts, 'V', "--version", NULL, "print the version");
 	fprintf(out,
 		"usage: flux [global options] COMMAND [args]\n"
 		"\n"
@@ -115,22 +150,13 @@ static void print_help(FILE *out)
 	fprintf(out,
 		"\n"
 		"Global options (also accepted after the command):\n"
-		"  --config PATH              config file (default ./flux.ini, else ./flux.toml)\n"
-		"  --database-url URL         libpq URI or key=value string\n"
-		"  --migration-directory DIR  default: migrations\n"
-		"  --log-level LEVEL          debug, info, warning, error\n"
-		"  --log-format FORMAT        text or json\n"
-		"  --wait-timeout DURATION    wait for the database (default 60s, 0: try once)\n"
-		"  --lock-timeout DURATION    wait for the lock (default 0: for ever)\n"
-		"  --ddl-lock-timeout DURATION  lock_timeout of each migration, retried (default 0: off)\n"
-		"  -y, --auto-approve         do not ask for confirmation\n"
-		"  -h, --help                 this help; `flux COMMAND --help` for one command\n"
-		"  -V, --version              print the version\n"
+		"%s"
 		"\n"
 		"A first argument that looks like a database URL is taken as the URL,\n"
 		"as flux-migrations is called: flux apply postgresql://... 2\n"
 		"\n%s",
-		exit_codes_help);
+		opts.buf, exit_codes_help);
+	sb_release(&opts);
 }
 
 static void print_cmd_help(const struct cmd *c)
@@ -206,6 +232,17 @@ static const struct cfg_setting *find_flag(const char *name, size_t len)
 	return NULL;
 }
 
+/* A bool setting's one-letter flag: -y. */
+static const struct cfg_setting *find_short_flag(char c)
+{
+	size_t i;
+
+	for (i = 0; i < CFG_NKEYS; i++)
+		if (cfg_settings[i].short_flag == c && cfg_settings[i].type == CFG_T_BOOL)
+			return &cfg_settings[i];
+	return NULL;
+}
+
 static void add_flag(struct args *a, enum cfg_key key, const char *value, const char *where)
 {
 	XGROW(a->flags, a->flags_alloc, a->nflags + 1);
@@ -256,8 +293,8 @@ static int parse_args(int argc, char **argv, struct args *a, struct flux_ctx *ct
 			a->version = true;
 			continue;
 		}
-		if (!strcmp(arg, "-y")) {
-			add_flag(a, CFG_AUTO_APPROVE, "true", "-y");
+		if (arg[1] != '-' && !arg[2] && (s = find_short_flag(arg[1]))) {
+			add_flag(a, s->key, "true", arg);
 			continue;
 		}
 		eq = strchr(arg, '=');
@@ -272,7 +309,7 @@ static int parse_args(int argc, char **argv, struct args *a, struct flux_ctx *ct
 			continue;
 		}
 		s = find_flag(arg, nlen);
-		if (s && s->key == CFG_AUTO_APPROVE) {
+		if (s && s->type == CFG_T_BOOL) {
 			add_flag(a, s->key, eq ? eq + 1 : "true", s->flag);
 			continue;
 		}
@@ -609,6 +646,39 @@ static void scrub_argv_secrets(struct args *a)
 			url_scrub((char *)a->flags[i].value);
 }
 
+/*
+ * Parse the command's arguments, open the session it needs (locked for a
+ * command that changes the database, unless a dry run), run it, close.
+ * The command checks its arguments, and asks for approval where it must
+ * before anything connects, in its parse function.
+ */
+static int run_command(const struct cmd *c, int argc, char **argv, struct flux_ctx *ctx)
+{
+	const struct opt_spec no_args = { .cmd = c->name };
+	bool lock;
+	int rc;
+
+	ctx->args.count = -1;
+	if (c->parse)
+		rc = c->parse(argc, argv, ctx);
+	else
+		rc = opt_parse(&no_args, argc, argv, NULL, NULL, &ctx->err) ? ctx->err.code : 0;
+	if (rc)
+		return rc;
+	if (!(c->needs & NEED_DB))
+		return c->fn(ctx);
+	lock = (c->needs & NEED_LOCK) && !ctx->args.dry_run;
+	if (run_open(&ctx->session, ctx->backend, &ctx->cfg, &ctx->dir, lock, &ctx->err))
+		rc = ctx->err.code;
+	else
+		rc = c->fn(ctx);
+	/* An unlock failure after a success is the run's failure. */
+	run_close(&ctx->session, &ctx->err);
+	if (!rc && ctx->err.msg)
+		rc = ctx->err.code;
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct flux_ctx ctx;
@@ -665,7 +735,7 @@ int main(int argc, char **argv)
 		goto done;
 	}
 	scrub_argv_secrets(&a);
-	rc = a.cmd->fn(a.nrest, a.rest, &ctx);
+	rc = run_command(a.cmd, a.nrest, a.rest, &ctx);
 done:
 	if (rc && ctx.err.msg)
 		report(&ctx.err);
@@ -679,5 +749,6 @@ done:
 	err_release(&ctx.err);
 	free(a.flags);
 	free(a.rest);
+	free(ctx.args.pos);
 	return rc;
 }

@@ -1,6 +1,4 @@
 /* Small helpers shared by the commands of the front. */
-#include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,20 +6,6 @@
 
 #include "flux.h"
 #include "log.h"
-
-long front_parse_count(const char *s)
-{
-	char *end;
-	long n;
-
-	if (!s || !isdigit((unsigned char)s[0]))
-		return -1;
-	errno = 0;
-	n = strtol(s, &end, 10);
-	if (errno || *end || n < 0)
-		return -1;
-	return n;
-}
 
 bool isatty_stdin(void)
 {

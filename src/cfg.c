@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,53 +16,105 @@
 
 #define IDENTIFIER_TEXT \
 	"an identifier: a letter or '_', then up to 62 letters, digits or '_'"
+#define DURATION_TEXT "a duration: 500ms, 30s, 2m or seconds"
+#define FIELD(f) offsetof(struct flux_config, f)
+
+/* Enum settings are stored through an int: their enums must be int-sized. */
+_Static_assert(sizeof(enum log_level) == sizeof(int), "enum log_level is not int-sized");
+_Static_assert(sizeof(enum log_format) == sizeof(int), "enum log_format is not int-sized");
+
+static const struct cfg_word backend_words[] = { { "postgres", 0 }, { NULL, 0 } };
+static const struct cfg_word level_words[] = {
+	{ "debug", LOG_DEBUG }, { "info", LOG_INFO }, { "warning", LOG_WARNING },
+	{ "error", LOG_ERROR }, { NULL, 0 },
+};
+static const struct cfg_word format_words[] = {
+	{ "text", LOG_TEXT }, { "json", LOG_JSON }, { NULL, 0 },
+};
+
+static const char *refuse_url_as_directory(const char *value);
 
 const struct cfg_setting cfg_settings[CFG_NKEYS] = {
 	[CFG_BACKEND] = { CFG_BACKEND, "backend", "flux", "backend",
-		"FLUX_BACKEND", NULL, false, "postgres" },
+		"FLUX_BACKEND", NULL, false, "postgres",
+		.type = CFG_T_WORD, .offset = FIELD(backend), .def = "postgres",
+		.words = backend_words, .tpl = CFG_TPL_SET },
 	[CFG_MIGRATION_DIRECTORY] = { CFG_MIGRATION_DIRECTORY,
 		"migration_directory", "flux", "migration_directory",
 		"FLUX_MIGRATION_DIRECTORY", "--migration-directory", false,
-		"a directory path" },
+		"a directory path",
+		.type = CFG_T_STRING, .offset = FIELD(migration_directory),
+		.def = "migrations", .metavar = "DIR", .help = "default: migrations",
+		.tpl = CFG_TPL_SET, .refuse = refuse_url_as_directory },
 	[CFG_LOG_LEVEL] = { CFG_LOG_LEVEL, "log_level", "flux", "log_level",
 		"FLUX_LOG_LEVEL", "--log-level", false,
-		"debug, info, warning, error" },
+		"debug, info, warning, error",
+		.type = CFG_T_ENUM, .offset = FIELD(log_level), .def = "info",
+		.words = level_words, .metavar = "LEVEL",
+		.help = "debug, info, warning, error", .tpl = CFG_TPL_COMMENT },
 	[CFG_APPLY_REPEATABLE_ON_UNDO] = { CFG_APPLY_REPEATABLE_ON_UNDO,
 		"apply_repeatable_on_undo", "flux", "apply_repeatable_on_undo",
-		"FLUX_APPLY_REPEATABLE_ON_UNDO", NULL, false, "true, false" },
+		"FLUX_APPLY_REPEATABLE_ON_UNDO", NULL, false, "true, false",
+		.type = CFG_T_BOOL, .offset = FIELD(apply_repeatable_on_undo),
+		.def = "true", .tpl = CFG_TPL_COMMENT },
 	[CFG_MIGRATIONS_SCHEMA] = { CFG_MIGRATIONS_SCHEMA, "migrations_schema",
 		"backend", "migrations_schema", "FLUX_MIGRATIONS_SCHEMA", NULL,
-		false, IDENTIFIER_TEXT },
+		false, IDENTIFIER_TEXT,
+		.type = CFG_T_IDENT, .offset = FIELD(migrations_schema),
+		.def = "public", .tpl = CFG_TPL_COMMENT },
 	[CFG_MIGRATIONS_TABLE] = { CFG_MIGRATIONS_TABLE, "migrations_table",
 		"backend", "migrations_table", "FLUX_MIGRATIONS_TABLE", NULL,
-		false, IDENTIFIER_TEXT },
+		false, IDENTIFIER_TEXT,
+		.type = CFG_T_IDENT, .offset = FIELD(migrations_table),
+		.def = "_flux_migrations", .tpl = CFG_TPL_COMMENT },
 	[CFG_MIGRATIONS_LOCK_ID] = { CFG_MIGRATIONS_LOCK_ID,
 		"migrations_lock_id", "backend", "migrations_lock_id",
-		"FLUX_MIGRATIONS_LOCK_ID", NULL, false, "an integer (int64)" },
+		"FLUX_MIGRATIONS_LOCK_ID", NULL, false, "an integer (int64)",
+		.type = CFG_T_INT64, .offset = FIELD(migrations_lock_id),
+		.def = "3589", .tpl = CFG_TPL_COMMENT },
 	[CFG_DATABASE_URL] = { CFG_DATABASE_URL, "database_url", NULL, NULL,
 		"FLUX_DATABASE_URL", "--database-url", true,
-		"a libpq URI or key=value string" },
+		"a libpq URI or key=value string",
+		.type = CFG_T_URL, .offset = FIELD(database_url),
+		.unset = "(not set: libpq PG* variables apply)", .metavar = "URL",
+		.help = "libpq URI or key=value string" },
 	[CFG_WAIT_TIMEOUT] = { CFG_WAIT_TIMEOUT, "wait_timeout", NULL, NULL,
-		"FLUX_WAIT_TIMEOUT", "--wait-timeout", false,
-		"a duration: 500ms, 30s, 2m or seconds" },
+		"FLUX_WAIT_TIMEOUT", "--wait-timeout", false, DURATION_TEXT,
+		.type = CFG_T_DURATION, .offset = FIELD(wait_timeout_ms), .def = "60s",
+		.metavar = "DURATION",
+		.help = "wait for the database (default 60s, 0: try once)" },
 	[CFG_LOCK_TIMEOUT] = { CFG_LOCK_TIMEOUT, "lock_timeout", NULL, NULL,
-		"FLUX_LOCK_TIMEOUT", "--lock-timeout", false,
-		"a duration: 500ms, 30s, 2m or seconds" },
+		"FLUX_LOCK_TIMEOUT", "--lock-timeout", false, DURATION_TEXT,
+		.type = CFG_T_DURATION, .offset = FIELD(lock_timeout_ms), .def = "0",
+		.metavar = "DURATION", .help = "wait for the lock (default 0: for ever)" },
 	[CFG_LOG_FORMAT] = { CFG_LOG_FORMAT, "log_format", NULL, NULL,
-		"FLUX_LOG_FORMAT", "--log-format", false, "text, json" },
+		"FLUX_LOG_FORMAT", "--log-format", false, "text, json",
+		.type = CFG_T_ENUM, .offset = FIELD(log_format), .def = "text",
+		.words = format_words, .metavar = "FORMAT", .help = "text or json" },
 	[CFG_AUTO_APPROVE] = { CFG_AUTO_APPROVE, "auto_approve", NULL, NULL,
-		"FLUX_AUTO_APPROVE", "--auto-approve", false, "true, false" },
+		"FLUX_AUTO_APPROVE", "--auto-approve", false, "true, false",
+		.type = CFG_T_BOOL, .offset = FIELD(auto_approve), .def = "false",
+		.short_flag = 'y', .help = "do not ask for confirmation" },
 	[CFG_TERMINATION_LOG] = { CFG_TERMINATION_LOG, "termination_log", NULL,
-		NULL, "FLUX_TERMINATION_LOG", NULL, false, "a file path" },
+		NULL, "FLUX_TERMINATION_LOG", NULL, false, "a file path",
+		.type = CFG_T_STRING, .offset = FIELD(termination_log),
+		.unset = "(not set: /dev/termination-log when it exists and is writable)" },
 	[CFG_LINT_IGNORE] = { CFG_LINT_IGNORE, "lint_ignore", "flux", "lint_ignore",
 		"FLUX_LINT_IGNORE", NULL, false,
-		"comma-separated rule IDs of 'flux lint --help'" },
+		"comma-separated rule IDs of 'flux lint --help'",
+		.type = CFG_T_RULES, .offset = FIELD(lint_ignore), .def = "",
+		.unset = "(none)" },
 	[CFG_DDL_LOCK_TIMEOUT] = { CFG_DDL_LOCK_TIMEOUT, "ddl_lock_timeout", "flux",
 		"ddl_lock_timeout", "FLUX_DDL_LOCK_TIMEOUT", "--ddl-lock-timeout", false,
-		"a duration: 500ms, 30s, 2m or seconds; 0 is off" },
+		DURATION_TEXT "; 0 is off",
+		.type = CFG_T_DURATION, .offset = FIELD(ddl_lock_timeout_ms), .def = "0",
+		.unset = "0 (off)", .metavar = "DURATION",
+		.help = "lock_timeout of each migration, retried (default 0: off)" },
 	[CFG_DDL_LOCK_RETRIES] = { CFG_DDL_LOCK_RETRIES, "ddl_lock_retries", "flux",
 		"ddl_lock_retries", "FLUX_DDL_LOCK_RETRIES", NULL, false,
-		"a whole number from 0 to 1000" },
+		"a whole number from 0 to 1000",
+		.type = CFG_T_INT, .offset = FIELD(ddl_lock_retries), .def = "10",
+		.min = 0, .max = 1000 },
 };
 
 /* Longest value quoted back in a message: a secrets file may be 64 KiB. */
@@ -78,29 +131,33 @@ static void set_origin(struct flux_config *cfg, enum cfg_key key,
 	cfg->source[key] = source;
 }
 
+/* The field of setting s in cfg, as a T. */
+#define FIELD_AT(cfg, s, T) ((T *)(void *)((char *)(cfg) + (s)->offset))
+#define CFIELD_AT(cfg, s, T) ((const T *)(const void *)((const char *)(cfg) + (s)->offset))
+
+/* Does the setting's field hold a string that cfg owns? */
+static bool owns_string(const struct cfg_setting *s)
+{
+	return s->type == CFG_T_STRING || s->type == CFG_T_WORD ||
+	       s->type == CFG_T_IDENT || s->type == CFG_T_URL || s->type == CFG_T_RULES;
+}
+
 void cfg_init(struct flux_config *cfg)
 {
+	struct flux_err err = FLUX_ERR_INIT;
 	int i;
 
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->backend = xstrdup("postgres");
-	cfg->migration_directory = xstrdup("migrations");
-	cfg->log_level = LOG_INFO;
-	cfg->apply_repeatable_on_undo = true;
-	cfg->migrations_schema = xstrdup("public");
-	cfg->migrations_table = xstrdup("_flux_migrations");
-	cfg->migrations_lock_id = 3589;
-	cfg->database_url = NULL;
-	cfg->wait_timeout_ms = 60000;
-	cfg->lock_timeout_ms = 0;
-	cfg->log_format = LOG_TEXT;
-	cfg->auto_approve = false;
-	cfg->lint_ignore = xstrdup("");
-	cfg->ddl_lock_timeout_ms = 0;
-	cfg->ddl_lock_retries = 10;
-	cfg->config_path = NULL;
-	for (i = 0; i < CFG_NKEYS; i++)
-		set_origin(cfg, (enum cfg_key)i, CFG_SRC_DEFAULT, "default");
+	for (i = 0; i < CFG_NKEYS; i++) {
+		const struct cfg_setting *s = &cfg_settings[i];
+
+		/* A default the setting refuses is a bug in the table above. */
+		if (s->def && cfg_set(cfg, s->key, s->def, CFG_SRC_DEFAULT, "default",
+				      &err) < 0)
+			abort();
+		set_origin(cfg, s->key, CFG_SRC_DEFAULT, "default");
+	}
+	err_release(&err);
 }
 
 void cfg_release(struct flux_config *cfg)
@@ -109,16 +166,12 @@ void cfg_release(struct flux_config *cfg)
 
 	if (!cfg)
 		return;
-	free(cfg->backend);
-	free(cfg->migration_directory);
-	free(cfg->migrations_schema);
-	free(cfg->migrations_table);
-	free(cfg->database_url);
-	free(cfg->termination_log);
-	free(cfg->config_path);
-	free(cfg->lint_ignore);
-	for (i = 0; i < CFG_NKEYS; i++)
+	for (i = 0; i < CFG_NKEYS; i++) {
+		if (owns_string(&cfg_settings[i]))
+			free(*FIELD_AT(cfg, &cfg_settings[i], char *));
 		free(cfg->where[i]);
+	}
+	free(cfg->config_path);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -292,22 +345,6 @@ static int parse_bool(const char *s, bool *out)
 	return 0;
 }
 
-static int parse_log_level(const char *s, enum log_level *out)
-{
-	static const enum log_level levels[] = { LOG_DEBUG, LOG_INFO, LOG_WARNING,
-		LOG_ERROR };
-	size_t i;
-
-	/* Case is ignored: flux-migrations writes Python's "INFO". */
-	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
-		if (ascii_casecmp(s, log_level_name(levels[i])) == 0) {
-			*out = levels[i];
-			return 0;
-		}
-	}
-	return -1;
-}
-
 /*
  * A value quoted for a message: any URL or conninfo password in it
  * redacted (a database URL given to the wrong option, a conninfo pasted
@@ -345,9 +382,8 @@ static int bad_value_because(enum cfg_key key, const char *value,
 {
 	const struct cfg_setting *s = &cfg_settings[key];
 	struct sb msg = SB_INIT;
-	bool one_of = key == CFG_BACKEND || key == CFG_LOG_LEVEL ||
-		      key == CFG_LOG_FORMAT || key == CFG_APPLY_REPEATABLE_ON_UNDO ||
-		      key == CFG_AUTO_APPROVE;
+	bool one_of = s->type == CFG_T_WORD || s->type == CFG_T_ENUM ||
+		      s->type == CFG_T_BOOL;
 
 	sb_addf(&msg, "invalid %s ", s->name);
 	if (s->secret) {
@@ -369,10 +405,19 @@ static int bad_value_because(enum cfg_key key, const char *value,
 	return -1;
 }
 
+static void replace_string(struct flux_config *cfg, const struct cfg_setting *s,
+			   char *value)
+{
+	char **field = FIELD_AT(cfg, s, char *);
+
+	free(*field);
+	*field = value;
+}
+
 /* lint_ignore: every ID must name a rule; stored as "a,b" in rule order. */
-static int set_lint_ignore(struct flux_config *cfg, const char *value,
-			   enum cfg_source source, const char *where,
-			   struct flux_err *err)
+static int set_lint_ignore(struct flux_config *cfg, const struct cfg_setting *s,
+			   const char *value, enum cfg_source source,
+			   const char *where, struct flux_err *err)
 {
 	struct sb ids = SB_INIT, msg = SB_INIT;
 	const char *bad;
@@ -385,7 +430,7 @@ static int set_lint_ignore(struct flux_config *cfg, const char *value,
 		add_quoted_value(&msg, value);
 		sb_addf(&msg, " in %s: unknown rule '%.*s': expected %s", where,
 			bad_len > QUOTE_MAX ? QUOTE_MAX : (int)bad_len, bad,
-			cfg_settings[CFG_LINT_IGNORE].accepted);
+			s->accepted);
 		err_set(err, source == CFG_SRC_FLAG ? FLUX_EXIT_USAGE : FLUX_EXIT_CONFIG,
 			"%s", msg.buf);
 		sb_release(&msg);
@@ -394,8 +439,7 @@ static int set_lint_ignore(struct flux_config *cfg, const char *value,
 	for (i = 0; i < LINT_NRULES; i++)
 		if (mask & (1u << i))
 			sb_addf(&ids, "%s%s", ids.len ? "," : "", lint_rules[i].id);
-	free(cfg->lint_ignore);
-	cfg->lint_ignore = sb_detach(&ids, NULL);
+	replace_string(cfg, s, sb_detach(&ids, NULL));
 	return 0;
 }
 
@@ -405,10 +449,30 @@ static int bad_value(enum cfg_key key, const char *value, enum cfg_source source
 	return bad_value_because(key, value, source, where, NULL, err);
 }
 
+/* The entry of words that value names, any case, or NULL. */
+static const struct cfg_word *find_word(const struct cfg_word *words, const char *value)
+{
+	for (; words && words->word; words++)
+		if (ascii_casecmp(value, words->word) == 0)
+			return words;
+	return NULL;
+}
+
+/* Not a directory anyone has: a URL given to the wrong option. */
+static const char *refuse_url_as_directory(const char *value)
+{
+	return url_looks_like(value)
+		? "expected a directory path, not a database URL "
+		  "(--database-url or FLUX_DATABASE_URL takes that)"
+		: NULL;
+}
+
 int cfg_set(struct flux_config *cfg, enum cfg_key key, const char *value,
 	    enum cfg_source source, const char *where, struct flux_err *err)
 {
-	enum log_level level;
+	const struct cfg_setting *s;
+	const struct cfg_word *w;
+	const char *why;
 	int64_t i64;
 	long ms;
 	bool b;
@@ -418,61 +482,55 @@ int cfg_set(struct flux_config *cfg, enum cfg_key key, const char *value,
 		where = cfg_source_name(source);
 	if ((int)key < 0 || key >= CFG_NKEYS || !value)
 		return err_set(err, FLUX_EXIT_CONFIG, "invalid setting in %s", where);
+	s = &cfg_settings[key];
+	if (s->refuse && (why = s->refuse(value)))
+		return bad_value_because(key, value, source, where, why, err);
 
-	switch (key) {
-	case CFG_BACKEND:
-		if (ascii_casecmp(value, "postgres") != 0)
-			return bad_value(key, value, source, where, err);
-		free(cfg->backend);
-		cfg->backend = xstrdup("postgres");
-		break;
-	case CFG_MIGRATION_DIRECTORY:
+	switch (s->type) {
+	case CFG_T_STRING:
 		if (!*value)
 			return bad_value(key, value, source, where, err);
-		/* Not a directory anyone has: a URL given to the wrong option. */
-		if (url_looks_like(value))
-			return bad_value_because(key, value, source, where,
-				"expected a directory path, not a database URL "
-				"(--database-url or FLUX_DATABASE_URL takes that)", err);
-		free(cfg->migration_directory);
-		cfg->migration_directory = xstrdup(value);
 		break;
-	case CFG_LOG_LEVEL:
-		if (parse_log_level(value, &level) < 0)
+	case CFG_T_WORD:
+	case CFG_T_ENUM:
+		/* Case is ignored: flux-migrations writes Python's "INFO". */
+		if (!(w = find_word(s->words, value)))
 			return bad_value(key, value, source, where, err);
-		cfg->log_level = level;
+		if (s->type == CFG_T_ENUM)
+			*FIELD_AT(cfg, s, int) = w->value;
+		else
+			replace_string(cfg, s, xstrdup(w->word));
 		break;
-	case CFG_APPLY_REPEATABLE_ON_UNDO:
-	case CFG_AUTO_APPROVE:
+	case CFG_T_BOOL:
 		if (parse_bool(value, &b) < 0)
 			return bad_value(key, value, source, where, err);
-		if (key == CFG_AUTO_APPROVE)
-			cfg->auto_approve = b;
-		else
-			cfg->apply_repeatable_on_undo = b;
+		*FIELD_AT(cfg, s, bool) = b;
 		break;
-	case CFG_MIGRATIONS_SCHEMA:
-	case CFG_MIGRATIONS_TABLE:
+	case CFG_T_INT64:
+		if (parse_int64(value, &i64) < 0)
+			return bad_value(key, value, source, where, err);
+		*FIELD_AT(cfg, s, int64_t) = i64;
+		break;
+	case CFG_T_INT:
+		if (parse_int64(value, &i64) < 0 || i64 < s->min || i64 > s->max)
+			return bad_value(key, value, source, where, err);
+		*FIELD_AT(cfg, s, long) = (long)i64;
+		break;
+	case CFG_T_DURATION:
+		ms = cfg_parse_duration_ms(value);
+		if (ms < 0)
+			return bad_value(key, value, source, where, err);
+		*FIELD_AT(cfg, s, long) = ms;
+		break;
+	case CFG_T_IDENT:
 		if (!cfg_valid_identifier(value))
 			return bad_value(key, value, source, where, err);
 		if (cfg_reserved_word(value))
 			return bad_value_because(key, value, source, where,
 				"a reserved word in PostgreSQL, which flux's unquoted "
 				"names cannot use; choose another name", err);
-		if (key == CFG_MIGRATIONS_SCHEMA) {
-			free(cfg->migrations_schema);
-			cfg->migrations_schema = xstrdup(value);
-		} else {
-			free(cfg->migrations_table);
-			cfg->migrations_table = xstrdup(value);
-		}
 		break;
-	case CFG_MIGRATIONS_LOCK_ID:
-		if (parse_int64(value, &i64) < 0)
-			return bad_value(key, value, source, where, err);
-		cfg->migrations_lock_id = i64;
-		break;
-	case CFG_DATABASE_URL:
+	case CFG_T_URL:
 		/*
 		 * An empty URL is refused rather than taken as "use PG*":
 		 * `--database-url "$UNSET"` should not quietly connect
@@ -482,54 +540,18 @@ int cfg_set(struct flux_config *cfg, enum cfg_key key, const char *value,
 		if (!*value)
 			return err_set(err, FLUX_EXIT_CONFIG,
 				       "invalid database URL '' in %s: expected %s",
-				       where, cfg_settings[key].accepted);
+				       where, s->accepted);
 		if (url_normalise_from(value, where, &url, err) < 0)
 			return -1;
-		free(cfg->database_url);
-		cfg->database_url = url;
+		replace_string(cfg, s, url);
 		break;
-	case CFG_WAIT_TIMEOUT:
-	case CFG_LOCK_TIMEOUT:
-		ms = cfg_parse_duration_ms(value);
-		if (ms < 0)
-			return bad_value(key, value, source, where, err);
-		if (key == CFG_WAIT_TIMEOUT)
-			cfg->wait_timeout_ms = ms;
-		else
-			cfg->lock_timeout_ms = ms;
-		break;
-	case CFG_LOG_FORMAT:
-		if (ascii_casecmp(value, "text") == 0)
-			cfg->log_format = LOG_TEXT;
-		else if (ascii_casecmp(value, "json") == 0)
-			cfg->log_format = LOG_JSON;
-		else
-			return bad_value(key, value, source, where, err);
-		break;
-	case CFG_TERMINATION_LOG:
-		if (!*value)
-			return bad_value(key, value, source, where, err);
-		free(cfg->termination_log);
-		cfg->termination_log = xstrdup(value);
-		break;
-	case CFG_LINT_IGNORE:
-		if (set_lint_ignore(cfg, value, source, where, err) < 0)
+	case CFG_T_RULES:
+		if (set_lint_ignore(cfg, s, value, source, where, err) < 0)
 			return -1;
 		break;
-	case CFG_DDL_LOCK_TIMEOUT:
-		ms = cfg_parse_duration_ms(value);
-		if (ms < 0)
-			return bad_value(key, value, source, where, err);
-		cfg->ddl_lock_timeout_ms = ms;
-		break;
-	case CFG_DDL_LOCK_RETRIES:
-		if (parse_int64(value, &i64) < 0 || i64 < 0 || i64 > 1000)
-			return bad_value(key, value, source, where, err);
-		cfg->ddl_lock_retries = (long)i64;
-		break;
-	case CFG_NKEYS:
-		break;
 	}
+	if (s->type == CFG_T_STRING || s->type == CFG_T_IDENT)
+		replace_string(cfg, s, xstrdup(value));
 	set_origin(cfg, key, source, where);
 	return 0;
 }
@@ -902,70 +924,103 @@ static void add_duration(struct sb *out, long ms)
 		sb_addf(out, "%ldms", ms);
 }
 
+/* The name of an enum value among words. */
+static const char *word_of(const struct cfg_word *words, int value)
+{
+	for (; words && words->word; words++)
+		if (words->value == value)
+			return words->word;
+	return "?";
+}
+
 void cfg_format_value(const struct flux_config *cfg, enum cfg_key key, struct sb *out)
 {
+	const struct cfg_setting *s;
+	const char *text;
 	char *redacted;
+	long ms;
 
-	switch (key) {
-	case CFG_BACKEND:
-		sb_adds(out, cfg->backend);
+	if ((int)key < 0 || key >= CFG_NKEYS)
+		return;
+	s = &cfg_settings[key];
+	switch (s->type) {
+	case CFG_T_STRING:
+	case CFG_T_WORD:
+	case CFG_T_IDENT:
+	case CFG_T_RULES:
+		text = *CFIELD_AT(cfg, s, char *);
+		sb_adds(out, text && *text ? text : s->unset ? s->unset : "");
 		break;
-	case CFG_MIGRATION_DIRECTORY:
-		sb_adds(out, cfg->migration_directory);
-		break;
-	case CFG_LOG_LEVEL:
-		sb_adds(out, log_level_name(cfg->log_level));
-		break;
-	case CFG_APPLY_REPEATABLE_ON_UNDO:
-		sb_adds(out, cfg->apply_repeatable_on_undo ? "true" : "false");
-		break;
-	case CFG_MIGRATIONS_SCHEMA:
-		sb_adds(out, cfg->migrations_schema);
-		break;
-	case CFG_MIGRATIONS_TABLE:
-		sb_adds(out, cfg->migrations_table);
-		break;
-	case CFG_MIGRATIONS_LOCK_ID:
-		sb_addf(out, "%lld", (long long)cfg->migrations_lock_id);
-		break;
-	case CFG_DATABASE_URL:
-		if (!cfg->database_url) {
-			sb_adds(out, "(not set: libpq PG* variables apply)");
+	case CFG_T_URL:
+		text = *CFIELD_AT(cfg, s, char *);
+		if (!text) {
+			sb_adds(out, s->unset);
 			break;
 		}
-		redacted = url_redact(cfg->database_url);
+		redacted = url_redact(text);
 		sb_adds(out, redacted);
 		free(redacted);
 		break;
-	case CFG_WAIT_TIMEOUT:
-		add_duration(out, cfg->wait_timeout_ms);
+	case CFG_T_ENUM:
+		sb_adds(out, word_of(s->words, *CFIELD_AT(cfg, s, int)));
 		break;
-	case CFG_LOCK_TIMEOUT:
-		add_duration(out, cfg->lock_timeout_ms);
+	case CFG_T_BOOL:
+		sb_adds(out, *CFIELD_AT(cfg, s, bool) ? "true" : "false");
 		break;
-	case CFG_LOG_FORMAT:
-		sb_adds(out, cfg->log_format == LOG_JSON ? "json" : "text");
+	case CFG_T_INT64:
+		sb_addf(out, "%lld", (long long)*CFIELD_AT(cfg, s, int64_t));
 		break;
-	case CFG_AUTO_APPROVE:
-		sb_adds(out, cfg->auto_approve ? "true" : "false");
+	case CFG_T_INT:
+		sb_addf(out, "%ld", *CFIELD_AT(cfg, s, long));
 		break;
-	case CFG_TERMINATION_LOG:
-		sb_adds(out, cfg->termination_log ? cfg->termination_log
-			     : "(not set: /dev/termination-log when it exists and is writable)");
-		break;
-	case CFG_LINT_IGNORE:
-		sb_adds(out, *cfg->lint_ignore ? cfg->lint_ignore : "(none)");
-		break;
-	case CFG_DDL_LOCK_TIMEOUT:
-		if (cfg->ddl_lock_timeout_ms)
-			add_duration(out, cfg->ddl_lock_timeout_ms);
+	case CFG_T_DURATION:
+		ms = *CFIELD_AT(cfg, s, long);
+		if (!ms && s->unset)
+			sb_adds(out, s->unset);
 		else
-			sb_adds(out, "0 (off)");
+			add_duration(out, ms);
 		break;
-	case CFG_DDL_LOCK_RETRIES:
-		sb_addf(out, "%ld", cfg->ddl_lock_retries);
-		break;
-	case CFG_NKEYS:
-		break;
+	}
+}
+
+/* A default as TOML: quoted unless a bool or a number. */
+static void add_toml_value(struct sb *out, const struct cfg_setting *s)
+{
+	bool bare = s->type == CFG_T_BOOL || s->type == CFG_T_INT ||
+		    s->type == CFG_T_INT64;
+
+	sb_addf(out, bare ? "%s" : "\"%s\"", s->def ? s->def : "");
+}
+
+void cfg_template(struct sb *out)
+{
+	const char *sections[CFG_NKEYS];
+	size_t nsections = 0, i, k;
+	int j;
+
+	/* The sections in the order the table first names them. */
+	for (j = 0; j < CFG_NKEYS; j++) {
+		const struct cfg_setting *s = &cfg_settings[j];
+
+		if (!s->section || s->tpl == CFG_TPL_NONE)
+			continue;
+		for (k = 0; k < nsections && strcmp(sections[k], s->section); k++)
+			;
+		if (k == nsections)
+			sections[nsections++] = s->section;
+	}
+	for (i = 0; i < nsections; i++) {
+		sb_addf(out, "%s[%s]\n", i ? "\n" : "", sections[i]);
+		for (j = 0; j < CFG_NKEYS; j++) {
+			const struct cfg_setting *s = &cfg_settings[j];
+
+			if (s->tpl == CFG_TPL_NONE || !s->section ||
+			    strcmp(s->section, sections[i]))
+				continue;
+			sb_addf(out, "%s%s = ", s->tpl == CFG_TPL_COMMENT ? "# " : "",
+				s->file_key);
+			add_toml_value(out, s);
+			sb_addch(out, '\n');
+		}
 	}
 }

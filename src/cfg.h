@@ -2,7 +2,7 @@
  * cfg: the configuration model, its defaults, and the config file.
  *
  * One table (cfg_settings) names every setting once: its file section and
- * key, environment variable and flag. Every value, whatever its source, goes
+ * key, environment variable, flag, type, default, help and field. Every value, whatever its source, goes
  * through cfg_set(), which parses and validates it and records where it came
  * from; a later source overrides an earlier one (defaults < file < env <
  * flags: the front calls them in that order). Reading the environment and
@@ -15,6 +15,7 @@
 #define FLUX_CFG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -43,6 +44,38 @@ enum cfg_key {
 
 enum cfg_source { CFG_SRC_DEFAULT = 0, CFG_SRC_FILE, CFG_SRC_ENV, CFG_SRC_FLAG };
 
+/*
+ * How a setting's text is read, stored and shown. Each type names the C
+ * type of its field in struct flux_config.
+ */
+enum cfg_type {
+	CFG_T_STRING,   /* char *: non-empty text (a path) */
+	CFG_T_WORD,     /* char *: one of words[], any case, stored as listed */
+	CFG_T_ENUM,     /* int-sized enum: one of words[], any case */
+	CFG_T_BOOL,     /* bool: true or false, any case */
+	CFG_T_INT64,    /* int64_t: a TOML integer, the whole range */
+	CFG_T_INT,      /* long: a whole number from min to max */
+	CFG_T_DURATION, /* long, in ms: 500ms, 30s, 2m or bare seconds */
+	CFG_T_IDENT,    /* char *: an identifier, not a reserved word */
+	CFG_T_URL,      /* char *: a database URL, normalised; NULL: unset */
+	CFG_T_RULES     /* char *: lint rule IDs "a,b", in rule order */
+};
+
+/* One accepted word of a CFG_T_WORD or CFG_T_ENUM setting and its value. */
+struct cfg_word {
+	const char *word;
+	int value;
+};
+
+/* What `flux init` writes for a setting into flux.toml. */
+enum cfg_template { CFG_TPL_NONE = 0, CFG_TPL_SET, CFG_TPL_COMMENT };
+
+/*
+ * A setting, once. Everything else (defaults, parsing, `flux config`,
+ * release, the flags and their --help lines, the environment, the config
+ * file keys and the `init` template) is generated from these rows: a new
+ * setting is one row here plus its field in struct flux_config.
+ */
 struct cfg_setting {
 	enum cfg_key key;
 	const char *name;     /* shown by `flux config` */
@@ -52,6 +85,18 @@ struct cfg_setting {
 	const char *flag;     /* long flag with dashes, NULL if none */
 	bool secret;          /* redact when printed */
 	const char *accepted; /* human text of accepted values, for errors */
+	enum cfg_type type;
+	size_t offset;        /* of the field in struct flux_config */
+	const char *def;      /* the default as text; NULL: unset */
+	const struct cfg_word *words; /* CFG_T_WORD, CFG_T_ENUM; NULL-ended */
+	long min, max;        /* CFG_T_INT */
+	const char *unset;    /* `flux config` text when unset, empty or 0 */
+	char short_flag;      /* 'y' for -y, or 0 */
+	const char *metavar;  /* the flag's value in --help, NULL for a bool */
+	const char *help;     /* the flag's line in --help */
+	enum cfg_template tpl;
+	/* A reason to refuse a value the type accepts, or NULL: a row's own check. */
+	const char *(*refuse)(const char *value);
 };
 
 extern const struct cfg_setting cfg_settings[CFG_NKEYS];
@@ -112,6 +157,12 @@ int cfg_load_file(struct flux_config *cfg, const char *path, struct flux_err *er
 
 /* The value as `flux config` shows it, secrets redacted. */
 void cfg_format_value(const struct flux_config *cfg, enum cfg_key key, struct sb *out);
+
+/*
+ * The settings part of flux.toml as `flux init` writes it: each section,
+ * then its keys set or commented out with their defaults, in TOML.
+ */
+void cfg_template(struct sb *out);
 
 /* Durations: "500ms", "30s", "2m", bare seconds. -1 on a bad value. */
 long cfg_parse_duration_ms(const char *s);

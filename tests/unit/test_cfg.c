@@ -960,6 +960,95 @@ static void test_locate(void **state)
 	}
 }
 
+/*
+ * The generated parts: what a row promises must hold for every row, and
+ * the init template keeps what flux and flux-migrations read.
+ */
+static void test_rows_complete(void **state)
+{
+	struct flux_config cfg;
+	struct sb out = SB_INIT;
+	int i;
+
+	(void)state;
+	cfg_init(&cfg);
+	for (i = 0; i < CFG_NKEYS; i++) {
+		const struct cfg_setting *s = &cfg_settings[i];
+
+		/* A flag shows in --help, with its value's name unless a bool. */
+		if (s->flag && (!s->help || !s->metavar != (s->type == CFG_T_BOOL)))
+			fail_msg("%s: a flag needs help and a value name unless a bool", s->name);
+		if (s->short_flag && s->type != CFG_T_BOOL)
+			fail_msg("%s: only a bool takes a one-letter flag", s->name);
+		if ((s->type == CFG_T_WORD || s->type == CFG_T_ENUM) != (s->words != NULL))
+			fail_msg("%s: words go with a word or enum type", s->name);
+		if (s->tpl != CFG_TPL_NONE && (!s->section || !s->def))
+			fail_msg("%s: the init template needs a section and a default", s->name);
+		if (s->type == CFG_T_INT && s->min > s->max)
+			fail_msg("%s: empty range", s->name);
+		/* Shown back, the default reads as itself. */
+		sb_reset(&out);
+		cfg_format_value(&cfg, s->key, &out);
+		if (s->def && *s->def && strcmp(s->def, "0") && strcmp(out.buf, s->def))
+			fail_msg("%s: default '%s' is shown as '%s'", s->name, s->def, out.buf);
+	}
+	/* Setting a value and the default again gives the default back. */
+	assert_int_equal(cfg_set(&cfg, CFG_LOG_LEVEL, "ERROR", CFG_SRC_ENV, "X", NULL), 0);
+	assert_int_equal(cfg.log_level, LOG_ERROR);
+	assert_int_equal(cfg_set(&cfg, CFG_LOG_FORMAT, "Json", CFG_SRC_ENV, "X", NULL), 0);
+	assert_int_equal(cfg.log_format, LOG_JSON);
+	assert_int_equal(cfg_set(&cfg, CFG_DDL_LOCK_RETRIES, "1000", CFG_SRC_ENV, "X", NULL), 0);
+	assert_int_equal(cfg.ddl_lock_retries, 1000);
+	sb_release(&out);
+	cfg_release(&cfg);
+}
+
+static void test_template(void **state)
+{
+	static const char want[] =
+		"[flux]\n"
+		"backend = \"postgres\"\n"
+		"migration_directory = \"migrations\"\n"
+		"# log_level = \"info\"\n"
+		"# apply_repeatable_on_undo = true\n"
+		"\n"
+		"[backend]\n"
+		"# migrations_schema = \"public\"\n"
+		"# migrations_table = \"_flux_migrations\"\n"
+		"# migrations_lock_id = 3589\n";
+	struct sb out = SB_INIT;
+	char path[] = "/tmp/flux-test-template-XXXXXX";
+	struct flux_config cfg;
+	struct flux_err err = FLUX_ERR_INIT;
+	FILE *f;
+	int fd;
+
+	(void)state;
+	cfg_template(&out);
+	assert_string_equal(out.buf, want);
+	/* Uncommented, every line is read back as its default. */
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	for (const char *line = out.buf; *line; line = strchr(line, '\n') + 1) {
+		if (!strncmp(line, "# ", 2))
+			line += 2;
+		fprintf(f, "%.*s\n", (int)strcspn(line, "\n"), line);
+	}
+	assert_int_equal(fclose(f), 0);
+	cfg_init(&cfg);
+	assert_int_equal(cfg_load_file(&cfg, path, &err), 0);
+	assert_int_equal(cfg.source[CFG_MIGRATIONS_LOCK_ID], CFG_SRC_FILE);
+	assert_int_equal(cfg.source[CFG_APPLY_REPEATABLE_ON_UNDO], CFG_SRC_FILE);
+	assert_true(cfg.migrations_lock_id == 3589);
+	assert_string_equal(cfg.migrations_table, "_flux_migrations");
+	unlink(path);
+	cfg_release(&cfg);
+	err_release(&err);
+	sb_release(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -978,6 +1067,8 @@ int main(void)
 		cmocka_unit_test(test_file_nul),
 		cmocka_unit_test(test_precedence),
 		cmocka_unit_test(test_locate),
+		cmocka_unit_test(test_rows_complete),
+		cmocka_unit_test(test_template),
 	};
 
 	return cmocka_run_group_tests(tests, test_tmpdir_setup, test_tmpdir_teardown);
