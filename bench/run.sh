@@ -293,7 +293,7 @@ proxy_start
 # by one by psql, through the proxy and direct (best of 3 each).
 for ((i = 0; i < 200; i++)); do echo 'select 1;'; done >"$WORK/ping.sql"
 ping_ms() {
-	local best= t0 t1 k us
+	local best='' t0 t1 k us
 	for ((k = 0; k < 3; k++)); do
 		t0=$EPOCHREALTIME
 		psql -X -q -o /dev/null -v ON_ERROR_STOP=1 -d "$1" -f "$WORK/ping.sql" ||

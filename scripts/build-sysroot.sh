@@ -82,7 +82,7 @@ include/pg_config_ext.h include/openssl/ssl.h include/openssl/evp.h include/ini.
 # stamp_ok FILE: FILE exists and records the current versions and recipe.
 stamp_ok() { [ -f "$1" ] && [ "$(cat "$1")" = "$STAMP_TEXT" ]; }
 
-complete() {
+sysroot_complete() {
 	stamp_ok "$SYSROOT/.openssl.stamp" && stamp_ok "$SYSROOT/.libpq.stamp" || return 1
 	for f in $SYSROOT_FILES; do [ -f "$SYSROOT/$f" ] || return 1; done
 }
@@ -99,7 +99,7 @@ run() {
 	fi
 }
 
-if complete && [ -f "$SYSROOT/.stamp" ]; then
+if sysroot_complete && [ -f "$SYSROOT/.stamp" ]; then
 	# Also reached when make reruns us because this script is newer than the
 	# stamp: refresh the stamp so make stops asking.
 	touch "$SYSROOT/.stamp"
@@ -111,7 +111,7 @@ fi
 if command -v flock >/dev/null 2>&1; then
 	exec 9>"$DEPS/lock"
 	flock 9
-	if complete && [ -f "$SYSROOT/.stamp" ]; then
+	if sysroot_complete && [ -f "$SYSROOT/.stamp" ]; then
 		touch "$SYSROOT/.stamp"
 		exit 0
 	fi
@@ -366,5 +366,5 @@ inih_a=/usr/lib/$ARCH-linux-gnu/libinih.a
 cp /usr/include/ini.h "$SYSROOT/include/"
 cp "$inih_a" "$SYSROOT/lib/"
 
-complete || die "sysroot incomplete after build"
+sysroot_complete || die "sysroot incomplete after build"
 touch "$SYSROOT/.stamp"

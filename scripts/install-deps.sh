@@ -7,11 +7,13 @@ set -eu
 # The arm64 build (make ARCH=aarch64) and its test run: Debian's cross gcc,
 # musl and inih for arm64 (multiarch: dpkg --add-architecture arm64 below),
 # qemu-user-static. debootstrap makes the base images (scripts/images.sh).
+# clang-format and shellcheck: make format-check, make shellcheck.
 PKGS="build-essential musl-tools libpq-dev libinih-dev libssl-dev libcmocka-dev
 pkg-config bats postgresql-15 postgresql-client-15 dpkg-dev perl xz-utils bzip2
 iptables
 ca-certificates file openssl
 clang libclang-rt-14-dev valgrind time
+clang-format shellcheck
 pgbouncer
 debootstrap gcc-aarch64-linux-gnu qemu-user-static musl-dev:arm64 libinih-dev:arm64"
 

@@ -265,6 +265,7 @@ assert seen == 14, seen
 	write_migration m3 "create table changed (id int);"
 	rc=0
 	wait "$BG_PID" || rc=$?
+	# shellcheck disable=SC2034 # read by teardown_bg in helper.bash
 	BG_PIDS=
 	assert_eq "$rc" 4
 	assert_contains "$(cat "$BATS_TEST_TMPDIR/flux.err")" "migration 'migrations/m3.sql' changed while flux was running"

@@ -268,5 +268,5 @@ $M3|$H_NEW" "history"
 	assert_status 0
 	run --separate-stderr flux status
 	assert_status 0
-	assert_match "$output" "$M3[[:space:]]+unverifiable" "status"
+	assert_match "$output" "${M3}[[:space:]]+unverifiable" "status"
 }

@@ -17,8 +17,7 @@ hold_table() {
 	bg_cmd holder env PGPASSWORD="$FLUX_TEST_PGPASSWORD" psql -X -q -h 127.0.0.1 \
 		-p "$FLUX_TEST_PGPORT" -U "$FLUX_TEST_PGUSER" -d "$FLUX_TEST_DB" \
 		-c "begin; select count(*) from t; select pg_sleep($1); commit;"
-	local i
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		[ "$(psql_q "select count(*) from pg_locks l join pg_class c on c.oid = l.relation
 			where c.relname = 't' and l.granted and l.pid <> pg_backend_pid()")" -ge 1 ] && return 0
 		sleep 0.05

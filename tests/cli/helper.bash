@@ -58,6 +58,7 @@ ensure_cluster() {
 }
 
 # db_url [DB] [PASSWORD]
+# shellcheck disable=SC2120 # the .bats files pass the arguments
 db_url() {
 	printf 'postgresql://%s:%s@127.0.0.1:%s/%s' "$FLUX_TEST_PGUSER" \
 		"${2:-$FLUX_TEST_PASSWORD}" "$FLUX_TEST_PGPORT" "${1:-$FLUX_TEST_DB}"
@@ -294,8 +295,7 @@ hold_lock() {
 		-c "select pg_advisory_lock($lockid)" -c "select pg_sleep($secs)" \
 		>/dev/null 2>&1 3>&- &
 	LOCK_HOLDER_PID=$!
-	local i
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		if [ "$(psql_q "select count(*) from pg_locks where locktype = 'advisory'
 			and database = (select oid from pg_database where datname = current_database())
 			and objid = $lockid and granted")" -ge 1 ]; then
@@ -363,8 +363,7 @@ teardown_bg() {
 
 # wait_for_text FILE TEXT [TRIES of 50 ms, default 200]
 wait_for_text() {
-	local i
-	for i in $(seq 1 "${3:-200}"); do
+	for _ in $(seq 1 "${3:-200}"); do
 		grep -qF -- "$2" "$1" 2>/dev/null && return 0
 		sleep 0.05
 	done
@@ -377,8 +376,8 @@ wait_for_text() {
 # database runs a query like it (polls 10 s); on failure prints the stderr
 # of the background processes.
 wait_for_flux_query() {
-	local i f
-	for i in $(seq 1 200); do
+	local f
+	for _ in $(seq 1 200); do
 		if [ "$(psql_q "select count(*) from pg_stat_activity where datname = current_database() and application_name = 'flux'
 			and state = 'active' and query like '$1'")" -ge 1 ]; then
 			return 0

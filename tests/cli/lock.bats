@@ -12,13 +12,14 @@ teardown() { teardown_bg TERM; }
 # hold_big_lock ID SECS: like hold_lock, for any int64 id (pg_locks splits
 # it into classid/objid), with application_name lock_holder_app.
 hold_big_lock() {
-	local lockid=$1 secs=$2 i
+	local lockid=$1 secs=$2
 	PGAPPNAME=lock_holder_app PGPASSWORD=$FLUX_TEST_PGPASSWORD psql -X -w -q -h 127.0.0.1 \
 		-p "$FLUX_TEST_PGPORT" -U "$FLUX_TEST_PGUSER" -d "$FLUX_TEST_DB" \
 		-c "select pg_advisory_lock($lockid)" -c "select pg_sleep($secs)" \
 		>/dev/null 2>&1 3>&- &
+	# shellcheck disable=SC2034 # helper.bash's release_lock reads it
 	LOCK_HOLDER_PID=$!
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		if [ "$(psql_q "select count(*) from pg_locks where locktype = 'advisory' and granted
 			and database = (select oid from pg_database where datname = current_database())
 			and ((classid::bigint << 32) | objid::bigint) = $lockid")" -ge 1 ]; then

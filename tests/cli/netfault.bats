@@ -17,16 +17,16 @@ teardown() {
 
 two_migrations_slow_second() {
 	write_migration 20200101_001_first "create table first_t (id int);"
-	write_migration 20200101_002_slow "create table slow_t (id int); select pg_sleep(5);"
+	write_migration 20200101_002_slow "create table slow_t (id int); select pg_sleep(15);"
 }
 
 @test "partition mid-migration: exit 6 within the dead-connection bound, the server frees the lock within about a minute" {
 	nf_require
 	two_migrations_slow_second
 	bg_flux -t 150 flux apply
-	wait_for_flux_query '%pg_sleep(5)%'
+	wait_for_flux_query '%pg_sleep(15)%'
 	local bpid cport t0 rc=0 dt
-	read -r bpid cport <<<"$(nf_flux_session '%pg_sleep(5)%')"
+	read -r bpid cport <<<"$(nf_flux_session '%pg_sleep(15)%')"
 	[ -n "$cport" ]
 	nf_drop_port "$cport"
 	t0=$(now_ms)
@@ -63,9 +63,9 @@ two_migrations_slow_second() {
 	two_migrations_slow_second
 	bg_flux -t 60 flux apply --database-url \
 		"$(db_url)?keepalives_idle=1&keepalives_interval=1&keepalives_count=2&tcp_user_timeout=2000"
-	wait_for_flux_query '%pg_sleep(5)%'
+	wait_for_flux_query '%pg_sleep(15)%'
 	local bpid cport t0 rc=0 dt
-	read -r bpid cport <<<"$(nf_flux_session '%pg_sleep(5)%')"
+	read -r bpid cport <<<"$(nf_flux_session '%pg_sleep(15)%')"
 	nf_drop_port "$cport"
 	t0=$(now_ms)
 	wait "$BG_PID" || rc=$?

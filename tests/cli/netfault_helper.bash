@@ -56,8 +56,7 @@ nf_flux_session() {
 # nf_wait_backend_gone PID SECS: until the backend PID has ended (polls
 # every 0.5 s); fails after SECS.
 nf_wait_backend_gone() {
-	local i
-	for i in $(seq 1 $(($2 * 2))); do
+	for _ in $(seq 1 $(($2 * 2))); do
 		[ "$(psql_q "select count(*) from pg_stat_activity where pid = $1")" = 0 ] && return 0
 		sleep 0.5
 	done

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
 # flux new [--pre|--post] NAME
+# shellcheck disable=SC2010 # ls | grep -E: the names flux wrote, against a pattern
 
 load helper
 

@@ -53,8 +53,7 @@ assert_lock_free() {
 # The server may still be running the rest of a batch sent before flux
 # died: wait (up to 30 s) until no other session is left on the database.
 wait_sessions_gone() {
-	local i
-	for i in $(seq 1 300); do
+	for _ in $(seq 1 300); do
 		[ "$(psql_q "select count(*) from pg_stat_activity
 			where datname = current_database() and pid <> pg_backend_pid()")" = 0 ] && return 0
 		sleep 0.1

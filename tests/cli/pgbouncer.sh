@@ -24,7 +24,7 @@ pgb_run() {
 }
 
 pgb_start() {
-	local mode=$1 server_port=${2:-$FLUX_TEST_PGPORT} try port i
+	local mode=$1 server_port=${2:-$FLUX_TEST_PGPORT} try port
 	if ! command -v pgbouncer >/dev/null; then
 		echo "pgbouncer: not installed (scripts/install-deps.sh installs it)" >&2
 		return 1
@@ -59,7 +59,7 @@ ${PGB_EXTRA:-}
 INI
 		[ "$(id -u)" = 0 ] && chown postgres: "$PGB_DIR/pgbouncer.ini"
 		if pgb_run pgbouncer -d -q "$PGB_DIR/pgbouncer.ini" 2>>"$PGB_DIR/start.log"; then
-			for i in $(seq 1 100); do
+			for _ in $(seq 1 100); do
 				if python3 -c 'import socket, sys
 socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$port" 2>/dev/null; then
 					export PGB_PORT=$port
@@ -82,12 +82,12 @@ pgb_url() {
 
 # Stop the pgbouncer of $PGB_DIR (by its pid file) and wait until it is gone.
 pgb_kill() {
-	local pid i
+	local pid
 	[ -f "$PGB_DIR/pgbouncer.pid" ] || return 0
 	pid=$(cat "$PGB_DIR/pgbouncer.pid" 2>/dev/null)
 	[ -n "$pid" ] || return 0
 	kill -INT "$pid" 2>/dev/null || return 0
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		kill -0 "$pid" 2>/dev/null || return 0
 		sleep 0.05
 	done

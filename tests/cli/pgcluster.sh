@@ -156,8 +156,7 @@ pgc_crash_restart() {
 # pgc_container_wait PORT: until the server in the container accepts our
 # user over TCP (60 s; its first start initialises the data directory).
 pgc_container_wait() {
-	local i
-	for i in $(seq 1 240); do
+	for _ in $(seq 1 240); do
 		if PGPASSWORD=$PGC_PASSWORD PGCONNECT_TIMEOUT=5 psql -X -w -A -t -q \
 			-h 127.0.0.1 -p "$1" -U "$PGC_USER" -d postgres -c 'select 1' \
 			>/dev/null 2>&1; then

@@ -69,10 +69,10 @@ rep_q() {
 }
 
 rep_caught_up() {
-	local lsn i
+	local lsn
 	lsn=$(PGPASSWORD=$FLUX_TEST_PGPASSWORD psql -X -w -A -t -h 127.0.0.1 -p "$FLUX_TEST_PGPORT" \
 		-U "$FLUX_TEST_PGUSER" -d postgres -c 'select pg_current_wal_insert_lsn()') || return 1
-	for i in $(seq 1 200); do
+	for _ in $(seq 1 200); do
 		[ "$(rep_q "select pg_last_wal_replay_lsn() >= '$lsn'::pg_lsn" postgres)" = t ] && return 0
 		sleep 0.05
 	done

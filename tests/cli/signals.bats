@@ -35,8 +35,8 @@ signal_and_wait() {
 
 # The lock is free and no flux session is left (polls up to 2 s).
 assert_lock_free_and_no_flux_session() {
-	local i n
-	for i in $(seq 1 40); do
+	local n
+	for _ in $(seq 1 40); do
 		n=$(psql_q "select count(*) from pg_stat_activity where datname = current_database() and application_name = 'flux'")
 		[ "$n" = 0 ] && break
 		sleep 0.05
@@ -151,9 +151,9 @@ end \$\$;"
 	unshare --pid --fork --kill-child true 2>/dev/null || skip "cannot create a PID namespace here"
 	three_migrations_slow_middle
 	bg_cmd flux unshare --pid --fork --kill-child "$FLUX_BIN" apply
-	local upid=$BG_PID fpid i
+	local upid=$BG_PID fpid
 	wait_for_flux_query '%pg_sleep(30)%'
-	for i in $(seq 1 40); do
+	for _ in $(seq 1 40); do
 		fpid=$(pgrep -P "$upid" | head -1) && [ -n "$fpid" ] && break
 		sleep 0.05
 	done
@@ -164,6 +164,7 @@ end \$\$;"
 	kill -TERM "$fpid"
 	wait "$upid" || rc=$?
 	status=$rc
+	# shellcheck disable=SC2034 # read by assert_* in helper.bash
 	stderr=$(cat "$BATS_TEST_TMPDIR/flux.err")
 	assert_status 143
 	[ $(($(now_ms) - t0)) -lt 2500 ]

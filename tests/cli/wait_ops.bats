@@ -128,8 +128,7 @@ stop_forwarder() {
 
 # wait_for_file FILE [TRIES of 50 ms]
 wait_for_file() {
-	local i
-	for i in $(seq 1 "${2:-100}"); do
+	for _ in $(seq 1 "${2:-100}"); do
 		[ -e "$1" ] && return 0
 		sleep 0.05
 	done
