@@ -9,6 +9,7 @@
 
 #include <ini.h>
 
+#include "db.h"
 #include "lint.h"
 #include "url.h"
 #include "xalloc.h"
@@ -18,7 +19,7 @@
 
 const struct cfg_setting cfg_settings[CFG_NKEYS] = {
 	[CFG_BACKEND] = { CFG_BACKEND, "backend", "flux", "backend",
-		"FLUX_BACKEND", NULL, false, "postgres" },
+		"FLUX_BACKEND", NULL, false, "a backend built in (db_backends)" },
 	[CFG_MIGRATION_DIRECTORY] = { CFG_MIGRATION_DIRECTORY,
 		"migration_directory", "flux", "migration_directory",
 		"FLUX_MIGRATION_DIRECTORY", "--migration-directory", false,
@@ -83,7 +84,7 @@ void cfg_init(struct flux_config *cfg)
 	int i;
 
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->backend = xstrdup("postgres");
+	cfg->backend = xstrdup(db_backends[0]->name);
 	cfg->migration_directory = xstrdup("migrations");
 	cfg->log_level = LOG_INFO;
 	cfg->apply_repeatable_on_undo = true;
@@ -413,6 +414,8 @@ int cfg_set(struct flux_config *cfg, enum cfg_key key, const char *value,
 	long ms;
 	bool b;
 	char *url;
+	const struct db_backend *be;
+	struct sb names = SB_INIT;
 
 	if (!where)
 		where = cfg_source_name(source);
@@ -421,10 +424,16 @@ int cfg_set(struct flux_config *cfg, enum cfg_key key, const char *value,
 
 	switch (key) {
 	case CFG_BACKEND:
-		if (ascii_casecmp(value, "postgres") != 0)
-			return bad_value(key, value, source, where, err);
+		be = db_backend_find(value);
+		if (!be) {
+			sb_adds(&names, "expected one of ");
+			db_backend_names(&names);
+			bad_value_because(key, value, source, where, names.buf, err);
+			sb_release(&names);
+			return -1;
+		}
 		free(cfg->backend);
-		cfg->backend = xstrdup("postgres");
+		cfg->backend = xstrdup(be->name);
 		break;
 	case CFG_MIGRATION_DIRECTORY:
 		if (!*value)
@@ -483,7 +492,8 @@ int cfg_set(struct flux_config *cfg, enum cfg_key key, const char *value,
 			return err_set(err, FLUX_EXIT_CONFIG,
 				       "invalid database URL '' in %s: expected %s",
 				       where, cfg_settings[key].accepted);
-		if (url_normalise_from(value, where, &url, err) < 0)
+		be = db_backend_find(cfg->backend);
+		if (be->url_check(value, where, &url, err) < 0)
 			return -1;
 		free(cfg->database_url);
 		cfg->database_url = url;

@@ -9,7 +9,8 @@
  * FLUX_*_FILE secrets is the front's job (entrypoint/env.c); this module
  * reads the config file with inih.
  * struct flux_config owns all its strings; cfg_release() frees them.
- * May depend on err, lint (its rule IDs), log, sb, xalloc, url, inih and libc.
+ * May depend on err, lint (its rule IDs), log, sb, xalloc, url, db (the
+ * registry: backend names and URL checks only), inih and libc.
  */
 #ifndef FLUX_CFG_H
 #define FLUX_CFG_H
