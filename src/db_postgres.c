@@ -1,6 +1,8 @@
 /*
- * The PostgreSQL backend: waiting for the server, the advisory lock, the
- * history table, and running migrations with their history rows.
+ * The PostgreSQL backend (db_postgres_backend, registered in
+ * db_backends.h): waiting for the server, the advisory lock, the history
+ * table, running migrations with their history rows, and the signal-time
+ * cancel. Its URL hooks are in db_postgres_url.c.
  *
  * Every PGresult is cleared on every path; values travel as parameters;
  * the only identifiers spliced into SQL are the schema and table names,
