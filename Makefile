@@ -10,7 +10,25 @@ WARNINGS = -std=c11 -Wall -Wextra -Werror -pedantic -Wstrict-prototypes \
 DEFS = -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DFLUX_VERSION='"$(VERSION)"'
 INCS = -Isrc -Ientrypoint
 
-SRC_ENGINE := $(sort $(wildcard src/*.c))
+# --- database backends ---------------------------------------------------------
+# One line per backend built in (docs/NEW-BACKEND.md): its name, then the
+# libraries the static musl build links (from the sysroot), the libraries
+# and the compiler flags the glibc builds (dev, unit tests, fuzz targets)
+# use. The name selects src/db_NAME.c and src/db_NAME_*.c; src/db_backends.h
+# lists the same names for the registry. Libraries shared by flux itself
+# (OpenSSL's libcrypto, inih) are added after every backend's.
+define backend
+BACKENDS += $(1)
+BACKEND_MUSL_LIBS += $(2)
+BACKEND_DEV_LIBS += $(3)
+BACKEND_DEV_CFLAGS += $(4)
+endef
+$(eval $(call backend,postgres,-lpq -lpgcommon -lpgport -lssl,-lpq,-I$$(shell pg_config --includedir)))
+
+BACKEND_SRC := $(foreach b,$(BACKENDS),$(sort $(wildcard src/db_$(b).c src/db_$(b)_*.c)))
+# The engine: every src/*.c but the backends (src/db_*.c), then the backends
+# chosen above.
+SRC_ENGINE := $(sort $(filter-out src/db_%.c,$(wildcard src/*.c))) $(BACKEND_SRC)
 SRC_FRONT := $(sort $(filter-out entrypoint/main.c,$(wildcard entrypoint/*.c)))
 SRC_LIB := $(SRC_ENGINE) $(SRC_FRONT)
 HDRS := $(wildcard src/*.h entrypoint/*.h)
@@ -45,7 +63,7 @@ MUSL_SIZE = -ffunction-sections -fdata-sections \
 	-fno-asynchronous-unwind-tables -fno-unwind-tables
 MUSL_CFLAGS = -O2 $(MUSL_SIZE) $(WARNINGS) $(DEFS) $(INCS) -I$(SYSROOT)/include
 MUSL_LDFLAGS = -static -s -Wl,--gc-sections
-MUSL_LIBS = -L$(SYSROOT)/lib -lpq -lpgcommon -lpgport -lssl -lcrypto -linih
+MUSL_LIBS = -L$(SYSROOT)/lib $(BACKEND_MUSL_LIBS) -lcrypto -linih
 MUSL_OBJ := $(patsubst %.c,$(MUSL_DIR)/%.o,$(SRC_LIB) entrypoint/main.c)
 
 all: $(MUSL_BIN)
@@ -70,10 +88,10 @@ $(MUSL_BIN): $(MUSL_OBJ)
 # --- sanitized glibc development binary -------------------------------------
 DEV_CC = gcc
 SANITIZE ?= address,undefined
-DEV_CFLAGS = -O1 -g $(WARNINGS) $(DEFS) $(INCS) -I$(shell pg_config --includedir) \
+DEV_CFLAGS = -O1 -g $(WARNINGS) $(DEFS) $(INCS) $(BACKEND_DEV_CFLAGS) \
 	$(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all)
 DEV_LDFLAGS = $(if $(SANITIZE),-fsanitize=$(SANITIZE))
-DEV_LIBS = -lpq -linih -lcrypto
+DEV_LIBS = $(BACKEND_DEV_LIBS) -linih -lcrypto
 DEV_LIB_OBJ := $(patsubst %.c,build/dev/%.o,$(SRC_LIB))
 
 dev: build/dev/flux

@@ -1,6 +1,7 @@
 /*
- * flux init [postgres]: write flux.toml, the file both flux and
- * flux-migrations read (its content is valid INI too).
+ * flux init [BACKEND]: write flux.toml, the file both flux and
+ * flux-migrations read (its content is valid INI too): the settings
+ * table's [flux] section and the backend's own [backend] section.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,10 +27,17 @@ int cmd_init_parse(int argc, char **argv, struct flux_ctx *ctx)
 
 	if (opt_parse(&spec, argc, argv, backend, &n, &ctx->err))
 		return ctx->err.code;
-	if (n && strcmp(backend[0], "postgres"))
-		return front_fail(ctx, FLUX_EXIT_USAGE,
-				  "init: unknown backend '%s': postgres is the only one built in",
-				  backend[0]);
+	ctx->backend = n ? db_backend_find(backend[0]) : db_backends[0];
+	if (!ctx->backend) {
+		struct sb names = SB_INIT;
+		int rc;
+
+		db_backend_names(&names);
+		rc = front_fail(ctx, FLUX_EXIT_USAGE, "init: unknown backend '%s': expected one of %s",
+				backend[0], names.buf);
+		sb_release(&names);
+		return rc;
+	}
 	return 0;
 }
 
@@ -49,7 +57,7 @@ int cmd_init(struct flux_ctx *ctx)
 		return front_fail(ctx, FLUX_EXIT_CONFIG, "init: cannot create 'flux.toml': %s",
 				  strerror(errno));
 	sb_adds(&text, template_head);
-	cfg_template(&text);
+	cfg_template(&text, ctx->backend->name, ctx->backend->init_template);
 	if (write(fd, text.buf, text.len) != (ssize_t)text.len) {
 		int e = errno;
 		close(fd);

@@ -10,6 +10,7 @@
 
 #include <ini.h>
 
+#include "db.h"
 #include "lint.h"
 #include "url.h"
 #include "xalloc.h"
@@ -23,7 +24,6 @@
 _Static_assert(sizeof(enum log_level) == sizeof(int), "enum log_level is not int-sized");
 _Static_assert(sizeof(enum log_format) == sizeof(int), "enum log_format is not int-sized");
 
-static const struct cfg_word backend_words[] = { { "postgres", 0 }, { NULL, 0 } };
 static const struct cfg_word level_words[] = {
 	{ "debug", LOG_DEBUG }, { "info", LOG_INFO }, { "warning", LOG_WARNING },
 	{ "error", LOG_ERROR }, { NULL, 0 },
@@ -36,9 +36,9 @@ static const char *refuse_url_as_directory(const char *value);
 
 const struct cfg_setting cfg_settings[CFG_NKEYS] = {
 	[CFG_BACKEND] = { CFG_BACKEND, "backend", "flux", "backend",
-		"FLUX_BACKEND", NULL, false, "postgres",
-		.type = CFG_T_WORD, .offset = FIELD(backend), .def = "postgres",
-		.words = backend_words, .tpl = CFG_TPL_SET },
+		"FLUX_BACKEND", NULL, false, "a backend built in",
+		/* The default is the registry's first backend (cfg_init). */
+		.type = CFG_T_BACKEND, .offset = FIELD(backend), .tpl = CFG_TPL_SET },
 	[CFG_MIGRATION_DIRECTORY] = { CFG_MIGRATION_DIRECTORY,
 		"migration_directory", "flux", "migration_directory",
 		"FLUX_MIGRATION_DIRECTORY", "--migration-directory", false,
@@ -138,7 +138,7 @@ static void set_origin(struct flux_config *cfg, enum cfg_key key,
 /* Does the setting's field hold a string that cfg owns? */
 static bool owns_string(const struct cfg_setting *s)
 {
-	return s->type == CFG_T_STRING || s->type == CFG_T_WORD ||
+	return s->type == CFG_T_STRING || s->type == CFG_T_WORD || s->type == CFG_T_BACKEND ||
 	       s->type == CFG_T_IDENT || s->type == CFG_T_URL || s->type == CFG_T_RULES;
 }
 
@@ -150,10 +150,10 @@ void cfg_init(struct flux_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	for (i = 0; i < CFG_NKEYS; i++) {
 		const struct cfg_setting *s = &cfg_settings[i];
+		const char *def = s->type == CFG_T_BACKEND ? db_backends[0]->name : s->def;
 
 		/* A default the setting refuses is a bug in the table above. */
-		if (s->def && cfg_set(cfg, s->key, s->def, CFG_SRC_DEFAULT, "default",
-				      &err) < 0)
+		if (def && cfg_set(cfg, s->key, def, CFG_SRC_DEFAULT, "default", &err) < 0)
 			abort();
 		set_origin(cfg, s->key, CFG_SRC_DEFAULT, "default");
 	}
@@ -491,6 +491,20 @@ int cfg_set(struct flux_config *cfg, enum cfg_key key, const char *value,
 		if (!*value)
 			return bad_value(key, value, source, where, err);
 		break;
+	case CFG_T_BACKEND: {
+		const struct db_backend *be = db_backend_find(value);
+		struct sb names = SB_INIT;
+
+		if (!be) {
+			sb_adds(&names, "expected one of ");
+			db_backend_names(&names);
+			bad_value_because(key, value, source, where, names.buf, err);
+			sb_release(&names);
+			return -1;
+		}
+		replace_string(cfg, s, xstrdup(be->name));
+		break;
+	}
 	case CFG_T_WORD:
 	case CFG_T_ENUM:
 		/* Case is ignored: flux-migrations writes Python's "INFO". */
@@ -946,6 +960,7 @@ void cfg_format_value(const struct flux_config *cfg, enum cfg_key key, struct sb
 	switch (s->type) {
 	case CFG_T_STRING:
 	case CFG_T_WORD:
+	case CFG_T_BACKEND:
 	case CFG_T_IDENT:
 	case CFG_T_RULES:
 		text = *CFIELD_AT(cfg, s, char *);
@@ -984,15 +999,16 @@ void cfg_format_value(const struct flux_config *cfg, enum cfg_key key, struct sb
 }
 
 /* A default as TOML: quoted unless a bool or a number. */
-static void add_toml_value(struct sb *out, const struct cfg_setting *s)
+static void add_toml_value(struct sb *out, const struct cfg_setting *s, const char *backend)
 {
 	bool bare = s->type == CFG_T_BOOL || s->type == CFG_T_INT ||
 		    s->type == CFG_T_INT64;
+	const char *v = s->type == CFG_T_BACKEND ? backend : s->def;
 
-	sb_addf(out, bare ? "%s" : "\"%s\"", s->def ? s->def : "");
+	sb_addf(out, bare ? "%s" : "\"%s\"", v ? v : "");
 }
 
-void cfg_template(struct sb *out)
+void cfg_template(struct sb *out, const char *backend, const char *backend_section)
 {
 	const char *sections[CFG_NKEYS];
 	size_t nsections = 0, i, k;
@@ -1010,6 +1026,11 @@ void cfg_template(struct sb *out)
 			sections[nsections++] = s->section;
 	}
 	for (i = 0; i < nsections; i++) {
+		/* The backend writes its own section: its settings, its defaults. */
+		if (backend_section && !strcmp(sections[i], "backend")) {
+			sb_addf(out, "%s%s", i ? "\n" : "", backend_section);
+			continue;
+		}
 		sb_addf(out, "%s[%s]\n", i ? "\n" : "", sections[i]);
 		for (j = 0; j < CFG_NKEYS; j++) {
 			const struct cfg_setting *s = &cfg_settings[j];
@@ -1019,7 +1040,7 @@ void cfg_template(struct sb *out)
 				continue;
 			sb_addf(out, "%s%s = ", s->tpl == CFG_TPL_COMMENT ? "# " : "",
 				s->file_key);
-			add_toml_value(out, s);
+			add_toml_value(out, s, backend);
 			sb_addch(out, '\n');
 		}
 	}

@@ -9,7 +9,8 @@
  * FLUX_*_FILE secrets is the front's job (entrypoint/env.c); this module
  * reads the config file with inih.
  * struct flux_config owns all its strings; cfg_release() frees them.
- * May depend on err, lint (its rule IDs), log, sb, xalloc, url, inih and libc.
+ * May depend on err, lint (its rule IDs), log, sb, xalloc, url, db (the
+ * registry: backend names and URL checks only), inih and libc.
  */
 #ifndef FLUX_CFG_H
 #define FLUX_CFG_H
@@ -51,6 +52,7 @@ enum cfg_source { CFG_SRC_DEFAULT = 0, CFG_SRC_FILE, CFG_SRC_ENV, CFG_SRC_FLAG }
 enum cfg_type {
 	CFG_T_STRING,   /* char *: non-empty text (a path) */
 	CFG_T_WORD,     /* char *: one of words[], any case, stored as listed */
+	CFG_T_BACKEND,  /* char *: a backend of the registry (db.h), any case */
 	CFG_T_ENUM,     /* int-sized enum: one of words[], any case */
 	CFG_T_BOOL,     /* bool: true or false, any case */
 	CFG_T_INT64,    /* int64_t: a TOML integer, the whole range */
@@ -162,7 +164,7 @@ void cfg_format_value(const struct flux_config *cfg, enum cfg_key key, struct sb
  * The settings part of flux.toml as `flux init` writes it: each section,
  * then its keys set or commented out with their defaults, in TOML.
  */
-void cfg_template(struct sb *out);
+void cfg_template(struct sb *out, const char *backend, const char *backend_section);
 
 /* Durations: "500ms", "30s", "2m", bare seconds. -1 on a bad value. */
 long cfg_parse_duration_ms(const char *s);

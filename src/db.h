@@ -1,14 +1,19 @@
 /*
- * db: the database backend interface and its PostgreSQL implementation.
+ * db: the database backend interface, its registry, and what every backend
+ * shares.
  *
- * The compile-time counterpart of flux-migrations' backend plugins: a
- * table of operations found by name (db_backend_find). One struct db is one
- * connection. Errors are classified by SQLSTATE / connection status into
- * FLUX_EXIT_UNAVAILABLE (6), FLUX_EXIT_REFUSED (7), FLUX_EXIT_LOCK (8) or
- * FLUX_EXIT_MIGRATION (1), with the server's message parts in flux_err.
- * Rows are copied out of every PGresult before it is cleared.
- * May depend on cfg, mdir, plan (types), split, clock, err, log, sb, xalloc,
- * libpq.
+ * The compile-time counterpart of flux-migrations' backend plugins: each
+ * backend is one struct db_backend of hooks (src/db_NAME.c), listed once in
+ * src/db_backends.h and found by name (db_backend_find); docs/NEW-BACKEND.md
+ * says what each hook must do. One struct db is one connection. Errors are
+ * classified into FLUX_EXIT_UNAVAILABLE (6), FLUX_EXIT_REFUSED (7),
+ * FLUX_EXIT_LOCK (8) or FLUX_EXIT_MIGRATION (1), with the server's message
+ * parts in flux_err. Rows are copied out of the client library's results
+ * before they are freed.
+ * db.c (the registry, the interrupt flag, signal-time cancel dispatch) may
+ * depend on the backends, mdir (types), sb and libc; a backend on cfg, mdir,
+ * plan (types), split, clock, err, log, sb, xalloc and its client library.
+ * cfg and url ask the registry for names and URL hooks only.
  */
 #ifndef FLUX_DB_H
 #define FLUX_DB_H
@@ -37,10 +42,9 @@ struct db;
 extern volatile sig_atomic_t db_interrupted;
 
 /*
- * Cancel the statement in flight on the open connection, without waiting:
- * a child process sends the request (and gives up after 5 s). Returns 0
- * when no connection is open (nothing to roll back), else 1.
- * Async-signal-safe.
+ * Cancel the statement in flight on any open connection, without waiting:
+ * asks each backend's cancel_from_signal. Returns 0 when no connection is
+ * open (nothing to roll back), else 1. Async-signal-safe.
  */
 int db_cancel_from_signal(void);
 
@@ -70,8 +74,55 @@ struct db_events {
 /* run_chunk's result when the server rejected the whole text unparsed. */
 #define DB_CHUNK_UNPARSED (-2)
 
+/*
+ * One backend: a name and its hooks, all of them set. The hooks that take
+ * a struct db are only called between a successful open and close; none is
+ * called from two threads (flux has one).
+ */
 struct db_backend {
-	const char *name;
+	const char *name; /* the value of `backend`: lowercase letters */
+
+	/*
+	 * The [backend] section of the flux.toml `flux init` writes (after
+	 * [flux] with `backend = "<name>"`): TOML (and INI) comments and keys
+	 * this backend reads, each line ending in a newline.
+	 */
+	const char *init_template;
+
+	/*
+	 * Database URLs. url_looks_like: does s start like one of this
+	 * backend's URLs (its scheme)? It decides which argument of
+	 * `flux apply URL 2` is the URL. url_check: normalise (e.g. drop
+	 * SQLAlchemy's "+driver") and check that the client library accepts
+	 * it; *out malloc'd; a failure is FLUX_EXIT_CONFIG with the value
+	 * redacted and `where` (may be NULL) named. url_redact: a malloc'd
+	 * copy of a URL or connection string with every password "***".
+	 * url_redact_text: the same for free text that may hold URLs or
+	 * connection strings anywhere (every message quoting a user value
+	 * goes through it). url_scrub: overwrite the password bytes of s in
+	 * place (flux's own argv). None may print; NULL in gives "".
+	 */
+	bool (*url_looks_like)(const char *s);
+	int (*url_check)(const char *in, const char *where, char **out, struct flux_err *err);
+	char *(*url_redact)(const char *in);
+	char *(*url_redact_text)(const char *text);
+	void (*url_scrub)(char *s);
+
+	/*
+	 * Wait for the server until the wait timeout to accept connections,
+	 * then disconnect (flux wait): 0, or FLUX_EXIT_UNAVAILABLE (6) after
+	 * the timeout, FLUX_EXIT_REFUSED (7) at once when the server refuses,
+	 * FLUX_EXIT_CONFIG (3) for parameters the client cannot use,
+	 * FLUX_EXIT_SIGTERM/SIGINT when db_interrupted is set.
+	 */
+	int (*wait)(const struct flux_config *cfg, struct flux_err *err);
+	/*
+	 * From the signal handler: ask the server to cancel the statement in
+	 * flight on this backend's open connection, without waiting for it.
+	 * 0 when no connection is open, else 1. Async-signal-safe.
+	 */
+	int (*cancel_from_signal)(void);
+
 	/* Wait for the server until the wait timeout, then connect. */
 	struct db *(*open)(const struct flux_config *cfg, struct flux_err *err);
 	void (*close)(struct db *db);
@@ -107,9 +158,24 @@ struct db_backend {
 	void (*lock_blockers)(struct db *db, struct sb *out);
 };
 
+/* Each backend's struct, defined in its src/db_NAME.c. */
+#define DB_BACKEND(name) extern const struct db_backend db_##name##_backend;
+#include "db_backends.h"
+#undef DB_BACKEND
+
+/*
+ * The registry: every backend built in, in src/db_backends.h's order, then
+ * NULL. The first is the default `backend`.
+ */
+extern const struct db_backend *const db_backends[];
+
+/* The backend called name (ASCII case ignored), or NULL. */
 const struct db_backend *db_backend_find(const char *name);
 
-/* Only wait for the server to accept connections (flux wait). */
+/* Append the backends' names, ", " between them: the accepted values. */
+void db_backend_names(struct sb *out);
+
+/* Only wait for the server to accept connections (flux wait): cfg's backend's wait. */
 int db_wait(const struct flux_config *cfg, struct flux_err *err);
 
 #endif

@@ -1,12 +1,15 @@
 /*
- * The PostgreSQL backend: waiting for the server, the advisory lock, the
- * history table, and running migrations with their history rows.
+ * The PostgreSQL backend (db_postgres_backend, registered in
+ * db_backends.h): waiting for the server, the advisory lock, the history
+ * table, running migrations with their history rows, and the signal-time
+ * cancel. Its URL hooks are in db_postgres_url.c.
  *
  * Every PGresult is cleared on every path; values travel as parameters;
  * the only identifiers spliced into SQL are the schema and table names,
  * which cfg_set() validated against ^[A-Za-z_][A-Za-z0-9_]{0,62}$.
  */
 #include "db.h"
+#include "db_postgres.h"
 
 #include <inttypes.h>
 #include <poll.h>
@@ -45,7 +48,7 @@ static PGcancel *volatile cancel_handle;
  */
 #define CANCEL_CHILD_SECS 5
 
-int db_cancel_from_signal(void)
+static int pg_cancel_from_signal(void)
 {
 	PGcancel *c = cancel_handle;
 	char buf[256];
@@ -546,7 +549,7 @@ static PGconn *connect_waiting(const struct flux_config *cfg, struct flux_err *e
 	return conn;
 }
 
-int db_wait(const struct flux_config *cfg, struct flux_err *err)
+static int pg_wait(const struct flux_config *cfg, struct flux_err *err)
 {
 	PGconn *conn = connect_waiting(cfg, err);
 
@@ -2154,19 +2157,28 @@ static void pg_lock_blockers(struct db *db, struct sb *out)
 	PQclear(res);
 }
 
-static const struct db_backend backends[] = {
-	{
-		"postgres", pg_open, pg_close, pg_start, pg_unlock,
-		pg_history_create, pg_run_chunk, pg_run_one, pg_lock_blockers,
-	},
+static const char init_template[] =
+	"[backend]\n"
+	"# migrations_schema = \"public\"\n"
+	"# migrations_table = \"_flux_migrations\"\n"
+	"# migrations_lock_id = 3589\n";
+
+const struct db_backend db_postgres_backend = {
+	.name = "postgres",
+	.init_template = init_template,
+	.url_looks_like = pg_url_looks_like,
+	.url_check = pg_url_check,
+	.url_redact = pg_url_redact,
+	.url_redact_text = pg_url_redact_text,
+	.url_scrub = pg_url_scrub,
+	.wait = pg_wait,
+	.cancel_from_signal = pg_cancel_from_signal,
+	.open = pg_open,
+	.close = pg_close,
+	.start = pg_start,
+	.unlock = pg_unlock,
+	.history_create = pg_history_create,
+	.run_chunk = pg_run_chunk,
+	.run_one = pg_run_one,
+	.lock_blockers = pg_lock_blockers,
 };
-
-const struct db_backend *db_backend_find(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
-		if (!strcmp(backends[i].name, name))
-			return &backends[i];
-	return NULL;
-}

@@ -1,11 +1,14 @@
 /*
- * url: database URL handling: the +driver form, validation, redaction.
+ * url: database URL handling: the +driver form, validation, redaction,
+ * for every backend built in (each does its own: the url_* hooks of
+ * struct db_backend, db.h; PostgreSQL's are in src/db_postgres_url.c).
  *
  * flux-migrations users have SQLAlchemy-style URLs (postgresql+asyncpg://);
  * libpq wants postgresql://. Redaction hides passwords in URIs and in
- * key=value conninfo strings so that no output ever carries one.
- * Returned strings are malloc'd and owned by the caller.
- * May depend on libpq (PQconninfoParse), sb, xalloc, err and libc.
+ * key=value conninfo strings so that no output ever carries one: every
+ * backend's redaction is applied. Returned strings are malloc'd and owned
+ * by the caller.
+ * May depend on db (the registry and its url_* hooks only) and libc.
  */
 #ifndef FLUX_URL_H
 #define FLUX_URL_H
@@ -14,12 +17,14 @@
 
 #include "err.h"
 
-/* Does s look like a database URL (scheme postgres/postgresql[+x]://)? */
+/* Does s look like a database URL of any backend (postgres/postgresql[+x]://)? */
 bool url_looks_like(const char *s);
 
 /*
- * Drop a "+driver" from the scheme and check that libpq can parse the
- * result (URI or key=value). A parse failure is FLUX_EXIT_CONFIG with the
+ * The url_check of the backend whose scheme `in` has (else the default
+ * backend's, for a key=value string): for PostgreSQL, drop a "+driver"
+ * from the scheme and check that libpq can parse the result (URI or
+ * key=value). A parse failure is FLUX_EXIT_CONFIG with the
  * redacted value and libpq's reason. *out is the normalised string.
  */
 int url_normalise(const char *in, char **out, struct flux_err *err);

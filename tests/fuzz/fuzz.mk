@@ -14,12 +14,14 @@
 FUZZ_CC ?= clang
 FUZZ_TARGETS = $(patsubst tests/fuzz/fuzz_%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
 FUZZ_CFLAGS = -g -O1 -std=c11 -Wall -Wextra $(DEFS) -Isrc \
-	-I$(shell pg_config --includedir) \
+	$(BACKEND_DEV_CFLAGS) \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer
-FUZZ_LIBS = -lpq -linih -lcrypto
-# Every engine module but the database backend (no target needs it).
-FUZZ_SRC = $(filter-out src/db_postgres.c,$(SRC_ENGINE))
+FUZZ_LIBS = $(BACKEND_DEV_LIBS) -linih -lcrypto
+# Every engine module, the backends of the Makefile's BACKENDS included:
+# the registry (src/db.c) names them, and cfg and url reach their URL hooks
+# through it (fuzz_url and fuzz_cfg fuzz PostgreSQL's URL code that way).
+FUZZ_SRC = $(SRC_ENGINE)
 FUZZ_BINS = $(patsubst %,build/fuzz/fuzz_%,$(FUZZ_TARGETS))
 FUZZ_QUICK_SECONDS ?= 15
 FUZZ_SECONDS ?= 300

@@ -11,7 +11,7 @@
 # build/rel/flux-nosan is a glibc build without sanitizers, for valgrind
 # (which cannot check the static musl binary, nor an ASan one).
 
-REL_CFLAGS = -O1 -g $(WARNINGS) $(DEFS) $(INCS) -I$(shell pg_config --includedir)
+REL_CFLAGS = -O1 -g $(WARNINGS) $(DEFS) $(INCS) $(BACKEND_DEV_CFLAGS)
 REL_NOSAN_SRC = $(SRC_LIB) entrypoint/main.c
 
 build/rel/flux-nosan: $(REL_NOSAN_SRC) $(HDRS)

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "cfg.h"
+#include "db.h"
 #include "err.h"
 #include "sb.h"
 #include "test_lib.h"
@@ -982,7 +983,9 @@ static void test_rows_complete(void **state)
 			fail_msg("%s: only a bool takes a one-letter flag", s->name);
 		if ((s->type == CFG_T_WORD || s->type == CFG_T_ENUM) != (s->words != NULL))
 			fail_msg("%s: words go with a word or enum type", s->name);
-		if (s->tpl != CFG_TPL_NONE && (!s->section || !s->def))
+		/* A backend setting's default is the registry's first backend. */
+		if (s->tpl != CFG_TPL_NONE &&
+		    (!s->section || (!s->def && s->type != CFG_T_BACKEND)))
 			fail_msg("%s: the init template needs a section and a default", s->name);
 		if (s->type == CFG_T_INT && s->min > s->max)
 			fail_msg("%s: empty range", s->name);
@@ -1024,7 +1027,11 @@ static void test_template(void **state)
 	int fd;
 
 	(void)state;
-	cfg_template(&out);
+	cfg_template(&out, "postgres", NULL);
+	assert_string_equal(out.buf, want);
+	/* The backend's own section says the same as the settings table. */
+	sb_reset(&out);
+	cfg_template(&out, db_backends[0]->name, db_backends[0]->init_template);
 	assert_string_equal(out.buf, want);
 	/* Uncommented, every line is read back as its default. */
 	fd = mkstemp(path);
