@@ -13,12 +13,14 @@ int cmd_config(struct flux_ctx *ctx)
 	for (i = 0; i < CFG_NKEYS; i++)
 		if (strlen(cfg_settings[i].name) > w)
 			w = strlen(cfg_settings[i].name);
-	printf("# config file: %s\n", ctx->cfg.config_path ? ctx->cfg.config_path : "(none)");
+	printf("# config file: %s\n",
+	       ctx->cfg.config_path ? ctx->cfg.config_path : "(none)");
 	for (i = 0; i < CFG_NKEYS; i++) {
 		sb_reset(&value);
 		cfg_format_value(&ctx->cfg, cfg_settings[i].key, &value);
 		printf("%-*s = %-30s # %s\n", (int)w, cfg_settings[i].name, value.buf,
-		       ctx->cfg.where[i] ? ctx->cfg.where[i] : cfg_source_name(ctx->cfg.source[i]));
+		       ctx->cfg.where[i] ? ctx->cfg.where[i] :
+					   cfg_source_name(ctx->cfg.source[i]));
 	}
 	sb_release(&value);
 	return 0;

@@ -19,7 +19,9 @@ int cmd_goto_parse(int argc, char **argv, struct flux_ctx *ctx)
 		{ .name = NULL },
 	};
 	const struct opt_spec spec = {
-		.cmd = "goto", .opts = opts, .max_pos = 1,
+		.cmd = "goto",
+		.opts = opts,
+		.max_pos = 1,
 		.hint = "expected one migration ID and --dry-run",
 	};
 	const char *pos[1];
@@ -27,8 +29,9 @@ int cmd_goto_parse(int argc, char **argv, struct flux_ctx *ctx)
 	if (opt_parse(&spec, argc, argv, pos, &a->npos, &ctx->err))
 		return ctx->err.code;
 	if (!a->npos)
-		return front_fail(ctx, FLUX_EXIT_USAGE,
-				  "goto needs the ID of the migration that should be the last applied one");
+		return front_fail(
+			ctx, FLUX_EXIT_USAGE,
+			"goto needs the ID of the migration that should be the last applied one");
 	a->id = pos[0];
 	if (plan_check_target(&ctx->dir, a->id, &ctx->err))
 		return ctx->err.code;
@@ -54,9 +57,10 @@ int cmd_goto(struct flux_ctx *ctx)
 		bool rou = ctx->cfg.apply_repeatable_on_undo;
 
 		if (!dry_run && !ctx->cfg.auto_approve && !isatty_stdin()) {
-			rc = front_fail(ctx, FLUX_EXIT_USAGE,
-					"goto refused: going back to '%s' undoes %zu migration%s and standard input is not a terminal; pass --auto-approve (-y) or FLUX_AUTO_APPROVE=true to confirm",
-					id, steps.nundo, steps.nundo == 1 ? "" : "s");
+			rc = front_fail(
+				ctx, FLUX_EXIT_USAGE,
+				"goto refused: going back to '%s' undoes %zu migration%s and standard input is not a terminal; pass --auto-approve (-y) or FLUX_AUTO_APPROVE=true to confirm",
+				id, steps.nundo, steps.nundo == 1 ? "" : "s");
 			goto cleanup;
 		}
 		if (dry_run || !ctx->cfg.auto_approve) {
@@ -64,27 +68,32 @@ int cmd_goto(struct flux_ctx *ctx)
 			fflush(stdout);
 		}
 		if (dry_run) {
-			log_info("plan", "dry run: would undo %zu migration%s to go back to %s",
+			log_info("plan",
+				 "dry run: would undo %zu migration%s to go back to %s",
 				 steps.nundo, steps.nundo == 1 ? "" : "s", id);
-			front_outcome(ctx, "dry run: would undo %zu migration%s to go back to %s",
+			front_outcome(ctx,
+				      "dry run: would undo %zu migration%s to go back to %s",
 				      steps.nundo, steps.nundo == 1 ? "" : "s", id);
 			rc = 0;
 			goto cleanup;
 		}
 		if (!ctx->cfg.auto_approve && !front_confirm("undo these migrations?")) {
-			rc = front_fail(ctx, FLUX_EXIT_USAGE, "goto not confirmed: nothing was undone");
+			rc = front_fail(ctx, FLUX_EXIT_USAGE,
+					"goto not confirmed: nothing was undone");
 			goto cleanup;
 		}
-		rc = run_batch(s, steps.undo, steps.nundo, true, rou, &ctx->err) ? ctx->err.code : 0;
+		rc = run_batch(s, steps.undo, steps.nundo, true, rou, &ctx->err) ?
+			ctx->err.code :
+			0;
 		if (!rc)
-			front_outcome(ctx, "undid %zu migration%s (last applied now %s)", steps.nundo,
-				      steps.nundo == 1 ? "" : "s", id);
+			front_outcome(ctx, "undid %zu migration%s (last applied now %s)",
+				      steps.nundo, steps.nundo == 1 ? "" : "s", id);
 		goto cleanup;
 	}
 
 	if (dry_run) {
-		log_info("plan", "dry run: would apply %zu migration%s to go to %s", steps.napply,
-			 steps.napply == 1 ? "" : "s", id);
+		log_info("plan", "dry run: would apply %zu migration%s to go to %s",
+			 steps.napply, steps.napply == 1 ? "" : "s", id);
 		front_print_plan(ctx, steps.apply, steps.napply, "apply", true);
 		front_outcome(ctx, "dry run: would apply %zu migration%s to go to %s",
 			      steps.napply, steps.napply == 1 ? "" : "s", id);
@@ -96,8 +105,11 @@ int cmd_goto(struct flux_ctx *ctx)
 		goto cleanup;
 	}
 	if (!steps.napply)
-		log_info("nothing", "'%s' is already the last applied migration: nothing to do", id);
-	rc = run_batch(s, steps.apply, steps.napply, false, true, &ctx->err) ? ctx->err.code : 0;
+		log_info("nothing",
+			 "'%s' is already the last applied migration: nothing to do", id);
+	rc = run_batch(s, steps.apply, steps.napply, false, true, &ctx->err) ?
+		ctx->err.code :
+		0;
 	if (!rc && steps.napply)
 		front_outcome(ctx, "applied %zu migration%s (last %s)", steps.napply,
 			      steps.napply == 1 ? "" : "s", id);

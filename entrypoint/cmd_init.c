@@ -33,7 +33,8 @@ int cmd_init_parse(int argc, char **argv, struct flux_ctx *ctx)
 		int rc;
 
 		db_backend_names(&names);
-		rc = front_fail(ctx, FLUX_EXIT_USAGE, "init: unknown backend '%s': expected one of %s",
+		rc = front_fail(ctx, FLUX_EXIT_USAGE,
+				"init: unknown backend '%s': expected one of %s",
 				backend[0], names.buf);
 		sb_release(&names);
 		return rc;
@@ -51,19 +52,20 @@ int cmd_init(struct flux_ctx *ctx)
 	for (i = 0; i < sizeof(existing) / sizeof(existing[0]); i++)
 		if (access(existing[i], F_OK) == 0)
 			return front_fail(ctx, FLUX_EXIT_CONFIG,
-					  "init: '%s' already exists: not overwriting it", existing[i]);
+					  "init: '%s' already exists: not overwriting it",
+					  existing[i]);
 	fd = open("flux.toml", O_WRONLY | O_CREAT | O_EXCL, 0666);
 	if (fd < 0)
-		return front_fail(ctx, FLUX_EXIT_CONFIG, "init: cannot create 'flux.toml': %s",
-				  strerror(errno));
+		return front_fail(ctx, FLUX_EXIT_CONFIG,
+				  "init: cannot create 'flux.toml': %s", strerror(errno));
 	sb_adds(&text, template_head);
 	cfg_template(&text, ctx->backend->name, ctx->backend->init_template);
 	if (write(fd, text.buf, text.len) != (ssize_t)text.len) {
 		int e = errno;
 		close(fd);
 		unlink("flux.toml");
-		rc = front_fail(ctx, FLUX_EXIT_CONFIG, "init: cannot write 'flux.toml': %s",
-				strerror(e));
+		rc = front_fail(ctx, FLUX_EXIT_CONFIG,
+				"init: cannot write 'flux.toml': %s", strerror(e));
 		goto cleanup;
 	}
 	close(fd);

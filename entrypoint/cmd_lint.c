@@ -56,15 +56,18 @@ static void print_findings(const char *path, const struct lint_result *r, bool j
 		if (json) {
 			sb_adds(&out, "{\"file\":");
 			add_json_string(&out, path);
-			sb_addf(&out, ",\"line\":%d,\"col\":%d,\"rule\":\"%s\",\"severity\":\"%s\","
-				"\"message\":", fi->line, fi->col, rule->id,
+			sb_addf(&out,
+				",\"line\":%d,\"col\":%d,\"rule\":\"%s\",\"severity\":\"%s\","
+				"\"message\":",
+				fi->line, fi->col, rule->id,
 				lint_severity_name(rule->severity));
 			add_json_string(&out, fi->message);
 			sb_adds(&out, ",\"hint\":");
 			add_json_string(&out, rule->hint);
 			sb_adds(&out, "}\n");
 		} else {
-			sb_addf(&out, "%s:%d:%d: %s: ", path, fi->line, fi->col, rule->id);
+			sb_addf(&out, "%s:%d:%d: %s: ", path, fi->line, fi->col,
+				rule->id);
 			add_one_line(&out, fi->message);
 			sb_addf(&out, "\n    hint: %s\n", rule->hint);
 		}
@@ -118,7 +121,8 @@ static int lint_list(struct flux_ctx *ctx, struct lint_run *run,
 		}
 		sb_reset(&text);
 		if (mdir_load(m, false, &text, &ctx->err) ||
-		    lint_text(ctx, run, m->path, text.buf, text.len, m->no_transaction, false))
+		    lint_text(ctx, run, m->path, text.buf, text.len, m->no_transaction,
+			      false))
 			goto cleanup;
 		if (!m->undo_path)
 			continue;
@@ -173,7 +177,9 @@ static int lint_path(struct flux_ctx *ctx, struct lint_run *run, const char *pat
 	r = sb_read_file(&raw, path, LINT_MAX_FILE);
 	if (r) {
 		err_set(&ctx->err, FLUX_EXIT_DIRECTORY, "cannot read migration '%s': %s",
-			path, r == -2 && errno == EFBIG ? "larger than 64 MiB" : strerror(errno));
+			path,
+			r == -2 && errno == EFBIG ? "larger than 64 MiB" :
+						    strerror(errno));
 		goto cleanup;
 	}
 	if (mdir_normalise(raw.buf, raw.len, path, &text, &ctx->err))
@@ -217,17 +223,24 @@ int cmd_lint_parse(int argc, char **argv, struct flux_ctx *ctx)
 	static const char *const formats[] = { "text", "json", NULL };
 	struct flux_args *a = &ctx->args;
 	const struct opt opts[] = {
-		{ .name = "--format", .kind = OPT_VALUE, .out = &a->format, .words = formats },
+		{ .name = "--format",
+		  .kind = OPT_VALUE,
+		  .out = &a->format,
+		  .words = formats },
 		{ .name = NULL },
 	};
 	const struct opt_spec spec = {
-		.cmd = "lint", .opts = opts, .max_pos = -1, .dashdash = true,
+		.cmd = "lint",
+		.opts = opts,
+		.max_pos = -1,
+		.dashdash = true,
 		.dash_positional = true,
 		.hint = "expected --format text|json and migration paths",
 	};
 
 	a->pos = xcalloc((size_t)argc + 1, sizeof(*a->pos));
-	return opt_parse(&spec, argc, argv, a->pos, &a->npos, &ctx->err) ? ctx->err.code : 0;
+	return opt_parse(&spec, argc, argv, a->pos, &a->npos, &ctx->err) ? ctx->err.code :
+									   0;
 }
 
 int cmd_lint(struct flux_ctx *ctx)
@@ -242,16 +255,16 @@ int cmd_lint(struct flux_ctx *ctx)
 	run.json = a->format && !strcmp(a->format, "json");
 	/* cfg_set() checked the IDs; a failure here would be a bug, said as one. */
 	if (lint_parse_rule_list(ctx->cfg.lint_ignore, &run.base.ignore, &bad, &bad_len))
-		return front_fail(ctx, FLUX_EXIT_CONFIG, "invalid lint_ignore rule '%.*s'",
-				  (int)bad_len, bad);
+		return front_fail(ctx, FLUX_EXIT_CONFIG,
+				  "invalid lint_ignore rule '%.*s'", (int)bad_len, bad);
 	/*
 	 * missing-lock-timeout is for runs without a lock timeout of their
 	 * own: a lock_timeout in PGOPTIONS or in the URL's options (the way the
 	 * README gives) is one, and so is ddl_lock_timeout (FLUX_DDL_LOCK_TIMEOUT).
 	 */
 	run.base.ddl_lock_timeout = ctx->cfg.ddl_lock_timeout_ms > 0 ||
-				    sets_lock_timeout(getenv("PGOPTIONS")) ||
-				    sets_lock_timeout(ctx->cfg.database_url);
+		sets_lock_timeout(getenv("PGOPTIONS")) ||
+		sets_lock_timeout(ctx->cfg.database_url);
 
 	if (!a->npos && lint_dir(ctx, &run, ctx->cfg.migration_directory))
 		return ctx->err.code;

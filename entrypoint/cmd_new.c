@@ -42,8 +42,9 @@ static void slugify(struct sb *out, int argc, const char *const *argv)
 static int make_dir(struct flux_ctx *ctx, const char *path)
 {
 	if (mkdir(path, 0777) && errno != EEXIST)
-		return front_fail(ctx, FLUX_EXIT_DIRECTORY, "cannot create directory '%s': %s",
-				  path, strerror(errno));
+		return front_fail(ctx, FLUX_EXIT_DIRECTORY,
+				  "cannot create directory '%s': %s", path,
+				  strerror(errno));
 	return 0;
 }
 
@@ -66,8 +67,8 @@ static int create_empty(struct flux_ctx *ctx, const char *path)
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0666);
 
 	if (fd < 0)
-		return front_fail(ctx, FLUX_EXIT_DIRECTORY, "cannot create '%s': %s", path,
-				  strerror(errno));
+		return front_fail(ctx, FLUX_EXIT_DIRECTORY, "cannot create '%s': %s",
+				  path, strerror(errno));
 	close(fd);
 	printf("%s\n", path);
 	return 0;
@@ -83,15 +84,20 @@ int cmd_new_parse(int argc, char **argv, struct flux_ctx *ctx)
 	};
 	/* The NAME may be several words, and a word after it may start with '-'. */
 	const struct opt_spec spec = {
-		.cmd = "new", .opts = opts, .max_pos = -1, .dashdash = true,
-		.options_first = true, .unknown_option = true,
+		.cmd = "new",
+		.opts = opts,
+		.max_pos = -1,
+		.dashdash = true,
+		.options_first = true,
+		.unknown_option = true,
 	};
 
 	a->pos = xcalloc((size_t)argc + 1, sizeof(*a->pos));
 	if (opt_parse(&spec, argc, argv, a->pos, &a->npos, &ctx->err))
 		return ctx->err.code;
 	if (a->pre && a->post)
-		return front_fail(ctx, FLUX_EXIT_USAGE, "new: --pre and --post exclude each other");
+		return front_fail(ctx, FLUX_EXIT_USAGE,
+				  "new: --pre and --post exclude each other");
 	return 0;
 }
 
@@ -108,10 +114,12 @@ int cmd_new(struct flux_ctx *ctx)
 	slugify(&slug, a->npos, a->pos);
 	if (!slug.len) {
 		sb_release(&slug);
-		return front_fail(ctx, FLUX_EXIT_USAGE, "new: a migration NAME is required");
+		return front_fail(ctx, FLUX_EXIT_USAGE,
+				  "new: a migration NAME is required");
 	}
 	if (strchr(slug.buf, '/')) {
-		rc = front_fail(ctx, FLUX_EXIT_USAGE, "new: invalid name '%s': it may not contain '/'",
+		rc = front_fail(ctx, FLUX_EXIT_USAGE,
+				"new: invalid name '%s': it may not contain '/'",
 				slug.buf);
 		goto cleanup;
 	}
@@ -137,8 +145,8 @@ int cmd_new(struct flux_ctx *ctx)
 			break;
 	}
 	if (nnn == 1000) {
-		rc = front_fail(ctx, FLUX_EXIT_DIRECTORY, "new: no free number left for %s in '%s'",
-				date, dir.buf);
+		rc = front_fail(ctx, FLUX_EXIT_DIRECTORY,
+				"new: no free number left for %s in '%s'", date, dir.buf);
 		goto cleanup;
 	}
 	sb_addf(&path, "%s/%s_%s.sql", dir.buf, prefix.buf, slug.buf);

@@ -20,15 +20,17 @@ int cmd_redo_parse(int argc, char **argv, struct flux_ctx *ctx)
 		{ .name = NULL },
 	};
 	const struct opt_spec spec = {
-		.cmd = "redo", .opts = opts,
+		.cmd = "redo",
+		.opts = opts,
 		.hint = "redo takes only --dry-run (it redoes the last applied migration)",
 	};
 
 	if (opt_parse(&spec, argc, argv, NULL, NULL, &ctx->err))
 		return ctx->err.code;
 	if (!a->dry_run && !ctx->cfg.auto_approve && !isatty_stdin())
-		return front_fail(ctx, FLUX_EXIT_USAGE,
-				  "redo refused: standard input is not a terminal; pass --auto-approve (-y) or FLUX_AUTO_APPROVE=true to confirm");
+		return front_fail(
+			ctx, FLUX_EXIT_USAGE,
+			"redo refused: standard input is not a terminal; pass --auto-approve (-y) or FLUX_AUTO_APPROVE=true to confirm");
 	return 0;
 }
 
@@ -64,13 +66,18 @@ int cmd_redo(struct flux_ctx *ctx)
 		rc = 0;
 		goto cleanup;
 	}
-	if (!ctx->cfg.auto_approve && !front_confirm("undo this migration and apply it again?")) {
-		rc = front_fail(ctx, FLUX_EXIT_USAGE, "redo not confirmed: nothing was undone");
+	if (!ctx->cfg.auto_approve &&
+	    !front_confirm("undo this migration and apply it again?")) {
+		rc = front_fail(ctx, FLUX_EXIT_USAGE,
+				"redo not confirmed: nothing was undone");
 		goto cleanup;
 	}
-	rc = run_batch(s, steps.undo, steps.nundo, true, rou, &ctx->err) ? ctx->err.code : 0;
+	rc = run_batch(s, steps.undo, steps.nundo, true, rou, &ctx->err) ? ctx->err.code :
+									   0;
 	if (!rc)
-		rc = run_batch(s, steps.apply, steps.napply, false, true, &ctx->err) ? ctx->err.code : 0;
+		rc = run_batch(s, steps.apply, steps.napply, false, true, &ctx->err) ?
+			ctx->err.code :
+			0;
 	if (!rc) {
 		log_info("redone", "redid %s", id);
 		front_outcome(ctx, "redid %s (undone and applied again)", id);

@@ -49,10 +49,12 @@ static void print_json(const struct plan *plan)
 		add_json_string(&out, e->id);
 		sb_addf(&out, ",\"state\":\"%s\",\"kind\":\"%s\",\"file\":",
 			plan_state_name(e->state),
-			e->mig ? (e->mig->kind == MDIR_PY ? "python" : "sql") : "unknown");
+			e->mig ? (e->mig->kind == MDIR_PY ? "python" : "sql") :
+				 "unknown");
 		add_json_string(&out, e->mig ? e->mig->path : NULL);
 		sb_adds(&out, ",\"hash\":");
-		add_json_string(&out, e->mig && e->mig->kind == MDIR_SQL ? e->mig->hash : NULL);
+		add_json_string(&out,
+				e->mig && e->mig->kind == MDIR_SQL ? e->mig->hash : NULL);
 		sb_adds(&out, ",\"applied_hash\":");
 		add_json_string(&out, e->row ? e->row->hash : NULL);
 		sb_adds(&out, ",\"applied_at\":");
@@ -71,11 +73,15 @@ int cmd_status_parse(int argc, char **argv, struct flux_ctx *ctx)
 	struct flux_args *a = &ctx->args;
 	const struct opt opts[] = {
 		{ .name = "--exit-code", .kind = OPT_FLAG, .out = &a->exit_code },
-		{ .name = "--format", .kind = OPT_VALUE, .out = &a->format, .words = formats },
+		{ .name = "--format",
+		  .kind = OPT_VALUE,
+		  .out = &a->format,
+		  .words = formats },
 		{ .name = NULL },
 	};
 	const struct opt_spec spec = {
-		.cmd = "status", .opts = opts,
+		.cmd = "status",
+		.opts = opts,
 		.hint = "expected --format table|json or --exit-code",
 	};
 

@@ -9,7 +9,8 @@ int cmd_validate(struct flux_ctx *ctx)
 	if (plan_validate(&s->plan, &ctx->err))
 		return ctx->err.code;
 	if (!s->history_exists)
-		log_info("valid", "no history table yet: nothing applied, %zu pending", s->plan.npending);
+		log_info("valid", "no history table yet: nothing applied, %zu pending",
+			 s->plan.npending);
 	else
 		log_info("valid", "migration history is valid: %zu applied, %zu pending",
 			 s->plan.napplied, s->plan.npending);

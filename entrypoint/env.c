@@ -60,8 +60,8 @@ static int read_secret(const char *var, const char *path, struct sb *out,
 		return -1;
 	}
 	/* `echo secret > file` and editors add a newline, Windows ones \r\n. */
-	while (out->len && (out->buf[out->len - 1] == '\n' ||
-			    out->buf[out->len - 1] == '\r'))
+	while (out->len &&
+	       (out->buf[out->len - 1] == '\n' || out->buf[out->len - 1] == '\r'))
 		sb_setlen(out, out->len - 1);
 	return 0;
 }
@@ -135,8 +135,9 @@ bool env_log_json(env_lookup_fn lookup)
 
 	if (!v && (path = lookup_var(lookup, "FLUX_LOG_FORMAT_FILE")) &&
 	    sb_read_file(&value, path, SECRET_MAX) == 0) {
-		while (value.len && (value.buf[value.len - 1] == '\n' ||
-				     value.buf[value.len - 1] == '\r'))
+		while (value.len &&
+		       (value.buf[value.len - 1] == '\n' ||
+			value.buf[value.len - 1] == '\r'))
 			sb_setlen(&value, value.len - 1);
 		v = value.buf;
 	}

@@ -33,14 +33,14 @@ enum cmd_needs {
 
 /* A command's arguments, as its parse function leaves them for its run. */
 struct flux_args {
-	bool dry_run;      /* plan only: change nothing, take no lock */
-	bool all;          /* rollback --all */
-	bool exit_code;    /* status --exit-code */
-	bool pre, post;    /* new --pre / --post */
-	long count;        /* apply, rollback N; -1 when not given */
-	const char *id;    /* apply, rollback --to ID; goto ID */
+	bool dry_run;       /* plan only: change nothing, take no lock */
+	bool all;           /* rollback --all */
+	bool exit_code;     /* status --exit-code */
+	bool pre, post;     /* new --pre / --post */
+	long count;         /* apply, rollback N; -1 when not given */
+	const char *id;     /* apply, rollback --to ID; goto ID */
 	const char *format; /* status, lint --format; NULL when not given */
-	const char **pos;  /* the other positional arguments (borrowed from argv) */
+	const char **pos;   /* the other positional arguments (borrowed from argv) */
 	int npos;
 };
 
@@ -90,16 +90,16 @@ int cmd_lint_parse(int argc, char **argv, struct flux_ctx *ctx);
 int cmd_lint(struct flux_ctx *ctx);
 
 /* Set ctx->err and return its code: the way commands fail. */
-__attribute__((format(printf, 3, 4)))
-int front_fail(struct flux_ctx *ctx, enum flux_exit code, const char *fmt, ...);
+__attribute__((format(printf, 3, 4))) int
+front_fail(struct flux_ctx *ctx, enum flux_exit code, const char *fmt, ...);
 
 /*
  * Record what a successful command did ("applied 3 migrations (last
  * 0003_x)"), replacing an earlier note: the one line main() writes to the
  * termination log. Never put a URL or other secret in it.
  */
-__attribute__((format(printf, 2, 3)))
-void front_outcome(struct flux_ctx *ctx, const char *fmt, ...);
+__attribute__((format(printf, 2, 3))) void front_outcome(struct flux_ctx *ctx,
+							 const char *fmt, ...);
 
 /* The --dry-run plan on stdout: "pre-apply ID", "<verb> ID", "post-apply ID". */
 void front_print_plan(const struct flux_ctx *ctx,

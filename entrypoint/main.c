@@ -22,8 +22,8 @@
 #include "xalloc.h"
 
 static const struct cmd commands[] = {
-	{ "apply", cmd_apply_parse, cmd_apply, NEED_CONFIG | NEED_DIR | NEED_DB | NEED_LOCK,
-	   "apply [N | --to ID] [--dry-run]",
+	{ "apply", cmd_apply_parse, cmd_apply,
+	  NEED_CONFIG | NEED_DIR | NEED_DB | NEED_LOCK, "apply [N | --to ID] [--dry-run]",
 	  "validate, run pre-apply, apply all (or the next N) pending migrations, run post-apply",
 	  "  N           apply only the next N pending migrations\n"
 	  "  --to ID     apply the pending migrations up to and including ID\n"
@@ -39,15 +39,14 @@ static const struct cmd commands[] = {
 	  "  --dry-run   print the plan and change nothing\n"
 	  "  -y, --auto-approve  do not ask; required when stdin is not a terminal\n" },
 	{ "goto", cmd_goto_parse, cmd_goto, NEED_CONFIG | NEED_DIR | NEED_DB | NEED_LOCK,
-	   "goto ID [--dry-run] [-y]",
+	  "goto ID [--dry-run] [-y]",
 	  "apply or undo migrations so that ID is the last applied one",
 	  "  ID          a migration of the directory; pending: apply up to it;\n"
 	  "              applied: undo every migration after it (asks, as rollback)\n"
 	  "  --dry-run   print the plan and change nothing\n"
 	  "  -y, --auto-approve  do not ask; required to undo when stdin is not a terminal\n" },
 	{ "redo", cmd_redo_parse, cmd_redo, NEED_CONFIG | NEED_DIR | NEED_DB | NEED_LOCK,
-	   "redo [--dry-run] [-y]",
-	  "undo the last applied migration and apply it again",
+	  "redo [--dry-run] [-y]", "undo the last applied migration and apply it again",
 	  "  --dry-run   print the plan and change nothing\n"
 	  "  -y, --auto-approve  do not ask; required when stdin is not a terminal\n"
 	  "The last migration needs an .undo.sql; the undo and the apply run under\n"
@@ -69,7 +68,8 @@ static const struct cmd commands[] = {
 	  "write flux.toml (read by flux and flux-migrations)", NULL },
 	{ "config", NULL, cmd_config, NEED_CONFIG, "config",
 	  "print the effective settings and where each came from", NULL },
-	{ "lint", cmd_lint_parse, cmd_lint, NEED_CONFIG, "lint [--format text|json] [PATH...]",
+	{ "lint", cmd_lint_parse, cmd_lint, NEED_CONFIG,
+	  "lint [--format text|json] [PATH...]",
 	  "check migrations for dangerous DDL, without a database",
 	  "  --format F  text (default): file:line:col: RULE: message, then a hint;\n"
 	  "              json: one object per line\n"
@@ -243,7 +243,8 @@ static const struct cfg_setting *find_short_flag(char c)
 	return NULL;
 }
 
-static void add_flag(struct args *a, enum cfg_key key, const char *value, const char *where)
+static void add_flag(struct args *a, enum cfg_key key, const char *value,
+		     const char *where)
 {
 	XGROW(a->flags, a->flags_alloc, a->nflags + 1);
 	a->flags[a->nflags].key = key;
@@ -305,7 +306,8 @@ static int parse_args(int argc, char **argv, struct args *a, struct flux_ctx *ct
 			else if (i + 1 < argc)
 				a->config_path = argv[++i];
 			else
-				return front_fail(ctx, FLUX_EXIT_USAGE, "option '--config' needs a value");
+				return front_fail(ctx, FLUX_EXIT_USAGE,
+						  "option '--config' needs a value");
 			continue;
 		}
 		s = find_flag(arg, nlen);
@@ -319,7 +321,8 @@ static int parse_args(int argc, char **argv, struct args *a, struct flux_ctx *ct
 			else if (i + 1 < argc)
 				add_flag(a, s->key, argv[++i], s->flag);
 			else
-				return front_fail(ctx, FLUX_EXIT_USAGE, "option '%s' needs a value", s->flag);
+				return front_fail(ctx, FLUX_EXIT_USAGE,
+						  "option '%s' needs a value", s->flag);
 			continue;
 		}
 		if (!a->cmd)
@@ -375,8 +378,8 @@ cleanup:
 }
 
 /* Emit text as one log event per line. */
-static void emit_lines(const char *event, const struct log_fields *f,
-		       const char *prefix, const char *text)
+static void emit_lines(const char *event, const struct log_fields *f, const char *prefix,
+		       const char *text)
 {
 	const char *p = text, *nl;
 
@@ -463,7 +466,9 @@ static int stdout_lost_reason(void)
 	if (fstat(STDOUT_FILENO, &st) < 0)
 		return errno;
 	if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))
-		return poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLERR | POLLHUP)) ? EPIPE : 0;
+		return poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLERR | POLLHUP)) ?
+			EPIPE :
+			0;
 	return write(STDOUT_FILENO, "", 0) < 0 ? errno : 0;
 }
 
@@ -506,18 +511,30 @@ static int finish_stdout(int rc)
 static const char *exit_meaning(int rc)
 {
 	switch (rc) {
-	case FLUX_EXIT_OK: return "success";
-	case FLUX_EXIT_MIGRATION: return "a migration failed and was rolled back; earlier ones stay applied";
-	case FLUX_EXIT_USAGE: return "usage error";
-	case FLUX_EXIT_CONFIG: return "configuration error";
-	case FLUX_EXIT_DIRECTORY: return "migration directory error";
-	case FLUX_EXIT_CORRUPT: return "corruption: applied migrations missing, inserted or modified";
-	case FLUX_EXIT_UNAVAILABLE: return "database unavailable";
-	case FLUX_EXIT_REFUSED: return "database refused us";
-	case FLUX_EXIT_LOCK: return "lock timeout";
-	case FLUX_EXIT_PENDING: return "pending migrations";
-	case FLUX_EXIT_SIGINT: return "interrupted by SIGINT";
-	case FLUX_EXIT_SIGTERM: return "interrupted by SIGTERM";
+	case FLUX_EXIT_OK:
+		return "success";
+	case FLUX_EXIT_MIGRATION:
+		return "a migration failed and was rolled back; earlier ones stay applied";
+	case FLUX_EXIT_USAGE:
+		return "usage error";
+	case FLUX_EXIT_CONFIG:
+		return "configuration error";
+	case FLUX_EXIT_DIRECTORY:
+		return "migration directory error";
+	case FLUX_EXIT_CORRUPT:
+		return "corruption: applied migrations missing, inserted or modified";
+	case FLUX_EXIT_UNAVAILABLE:
+		return "database unavailable";
+	case FLUX_EXIT_REFUSED:
+		return "database refused us";
+	case FLUX_EXIT_LOCK:
+		return "lock timeout";
+	case FLUX_EXIT_PENDING:
+		return "pending migrations";
+	case FLUX_EXIT_SIGINT:
+		return "interrupted by SIGINT";
+	case FLUX_EXIT_SIGTERM:
+		return "interrupted by SIGTERM";
 	}
 	return "unknown";
 }
@@ -576,8 +593,8 @@ static void termination_line(const struct flux_ctx *ctx, const char *cmd, int rc
 static void write_termination_log(const struct flux_ctx *ctx, const char *cmd, int rc,
 				  bool configured)
 {
-	const char *path = configured ? ctx->cfg.termination_log
-				      : getenv("FLUX_TERMINATION_LOG");
+	const char *path = configured ? ctx->cfg.termination_log :
+					getenv("FLUX_TERMINATION_LOG");
 	bool explicit = path && *path;
 	struct sb line = SB_INIT;
 	ssize_t w = 0;
@@ -587,12 +604,15 @@ static void write_termination_log(const struct flux_ctx *ctx, const char *cmd, i
 	if (!explicit)
 		path = TERMINATION_DEFAULT;
 	/* O_NONBLOCK: a FIFO nobody reads is an error, not a hang at exit. */
-	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
-		  (explicit ? O_CREAT : 0), 0644);
+	fd = open(path,
+		  O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+			  (explicit ? O_CREAT : 0),
+		  0644);
 	if (fd < 0) {
 		if (explicit)
-			log_warn("termination_log", "cannot write the termination message to '%s': %s",
-				 path, strerror(errno));
+			log_warn("termination_log",
+				 "cannot write the termination message to '%s': %s", path,
+				 strerror(errno));
 		return;
 	}
 	termination_line(ctx, cmd, rc, &line);
@@ -609,8 +629,9 @@ static void write_termination_log(const struct flux_ctx *ctx, const char *cmd, i
 	if (close(fd) && !saved && errno != EINTR)
 		saved = errno;
 	if (saved)
-		log_warn("termination_log", "cannot write the termination message to '%s': %s",
-			 path, strerror(saved));
+		log_warn("termination_log",
+			 "cannot write the termination message to '%s': %s", path,
+			 strerror(saved));
 	sb_release(&line);
 }
 
@@ -662,7 +683,9 @@ static int run_command(const struct cmd *c, int argc, char **argv, struct flux_c
 	if (c->parse)
 		rc = c->parse(argc, argv, ctx);
 	else
-		rc = opt_parse(&no_args, argc, argv, NULL, NULL, &ctx->err) ? ctx->err.code : 0;
+		rc = opt_parse(&no_args, argc, argv, NULL, NULL, &ctx->err) ?
+			ctx->err.code :
+			0;
 	if (rc)
 		return rc;
 	if (!(c->needs & NEED_DB))
@@ -701,7 +724,8 @@ int main(int argc, char **argv)
 		goto done;
 	}
 	if (a.unknown_cmd) {
-		rc = front_fail(&ctx, FLUX_EXIT_USAGE, "unknown command '%s' (see 'flux --help')",
+		rc = front_fail(&ctx, FLUX_EXIT_USAGE,
+				"unknown command '%s' (see 'flux --help')",
 				a.unknown_cmd);
 		goto done;
 	}

@@ -25,7 +25,8 @@ static int unexpected(const struct opt_spec *spec, const char *arg, struct flux_
 	if (spec->hint)
 		return err_set(err, FLUX_EXIT_USAGE, "%s: unexpected argument '%s': %s",
 			       spec->cmd, arg, spec->hint);
-	return err_set(err, FLUX_EXIT_USAGE, "%s: unexpected argument '%s'", spec->cmd, arg);
+	return err_set(err, FLUX_EXIT_USAGE, "%s: unexpected argument '%s'", spec->cmd,
+		       arg);
 }
 
 /* The option arg names ("--to" or "--to=ID"), with *value after any '='. */
@@ -59,7 +60,8 @@ static int bad_word(const struct opt_spec *spec, const struct opt *o, const char
 
 	sb_addf(&msg, "%s: invalid %s '%s': expected ", spec->cmd, o->name, value);
 	for (i = 0; o->words[i]; i++)
-		sb_addf(&msg, "%s%s", i ? (o->words[i + 1] ? ", " : " or ") : "", o->words[i]);
+		sb_addf(&msg, "%s%s", i ? (o->words[i + 1] ? ", " : " or ") : "",
+			o->words[i]);
 	err_set(err, FLUX_EXIT_USAGE, "%s", msg.buf);
 	sb_release(&msg);
 	return -1;
@@ -79,8 +81,8 @@ static int take_opt(const struct opt_spec *spec, const struct opt *o, const char
 	}
 	if (!value && *i + 1 >= argc) {
 		if (o->needs)
-			return err_set(err, FLUX_EXIT_USAGE, "%s: '%s' needs %s", spec->cmd,
-				       o->name, o->needs);
+			return err_set(err, FLUX_EXIT_USAGE, "%s: '%s' needs %s",
+				       spec->cmd, o->name, o->needs);
 		return unexpected(spec, arg, err);
 	}
 	if (o->once && *out)
@@ -99,8 +101,8 @@ static int take_opt(const struct opt_spec *spec, const struct opt *o, const char
 	return 0;
 }
 
-int opt_parse(const struct opt_spec *spec, int argc, char **argv,
-	      const char **pos, int *npos, struct flux_err *err)
+int opt_parse(const struct opt_spec *spec, int argc, char **argv, const char **pos,
+	      int *npos, struct flux_err *err)
 {
 	bool options = !spec->no_options;
 	const struct opt *o;
@@ -111,7 +113,8 @@ int opt_parse(const struct opt_spec *spec, int argc, char **argv,
 		*spec->count = -1;
 	for (i = 1; i < argc; i++) {
 		const char *arg = argv[i];
-		bool option = options && arg[0] == '-' && (arg[1] || !spec->dash_positional);
+		bool option = options && arg[0] == '-' &&
+			(arg[1] || !spec->dash_positional);
 
 		if (option && spec->dashdash && !strcmp(arg, "--")) {
 			options = false;
@@ -120,7 +123,8 @@ int opt_parse(const struct opt_spec *spec, int argc, char **argv,
 		if (option) {
 			if (!(o = find_opt(spec, arg, &value))) {
 				if (spec->unknown_option)
-					return err_set(err, FLUX_EXIT_USAGE, "%s: unknown option '%s'",
+					return err_set(err, FLUX_EXIT_USAGE,
+						       "%s: unknown option '%s'",
 						       spec->cmd, arg);
 				return unexpected(spec, arg, err);
 			}
@@ -130,7 +134,8 @@ int opt_parse(const struct opt_spec *spec, int argc, char **argv,
 		}
 		if (spec->options_first)
 			options = false;
-		if (spec->count && *spec->count < 0 && (*spec->count = opt_parse_count(arg)) >= 0)
+		if (spec->count && *spec->count < 0 &&
+		    (*spec->count = opt_parse_count(arg)) >= 0)
 			continue;
 		if (spec->max_pos >= 0 && n >= spec->max_pos)
 			return unexpected(spec, arg, err);

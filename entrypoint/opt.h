@@ -19,13 +19,13 @@
 enum opt_kind { OPT_FLAG, OPT_VALUE };
 
 struct opt {
-	const char *name;  /* "--dry-run" */
+	const char *name; /* "--dry-run" */
 	enum opt_kind kind;
-	void *out;         /* OPT_FLAG: bool *, set true; OPT_VALUE: const char ** */
+	void *out; /* OPT_FLAG: bool *, set true; OPT_VALUE: const char ** */
 	/* Without a value: "CMD: 'NAME' needs NEEDS"; NULL: an unexpected argument. */
 	const char *needs;
-	bool once;         /* given again: an unexpected argument */
-	bool nonempty;     /* an empty value: an unexpected argument */
+	bool once;     /* given again: an unexpected argument */
+	bool nonempty; /* an empty value: an unexpected argument */
 	/* The accepted values, NULL-ended, or NULL for any: "CMD: invalid NAME 'V': expected A or B". */
 	const char *const *words;
 };
@@ -35,13 +35,13 @@ struct opt_spec {
 	const struct opt *opts; /* ended by an entry with a NULL name; may be NULL */
 	/* After "unexpected argument 'X'": "expected N, --to ID or --dry-run"; NULL: none. */
 	const char *hint;
-	long *count;            /* a count (0 or more) may stand once among the positionals; -1 if none */
-	int max_pos;            /* other positional arguments allowed; -1: any number */
-	bool dashdash;          /* "--" ends the options */
-	bool options_first;     /* options stand before the first positional argument */
-	bool dash_positional;   /* "-" is a positional argument, not an option */
-	bool no_options;        /* every argument is positional */
-	bool unknown_option;    /* an unknown option is "CMD: unknown option 'X'" */
+	long *count; /* a count (0 or more) may stand once among the positionals; -1 if none */
+	int max_pos;          /* other positional arguments allowed; -1: any number */
+	bool dashdash;        /* "--" ends the options */
+	bool options_first;   /* options stand before the first positional argument */
+	bool dash_positional; /* "-" is a positional argument, not an option */
+	bool no_options;      /* every argument is positional */
+	bool unknown_option;  /* an unknown option is "CMD: unknown option 'X'" */
 };
 
 /*
@@ -51,8 +51,8 @@ struct opt_spec {
  * number into *npos (may be NULL).
  * 0, or -1 with err (FLUX_EXIT_USAGE) at the first argument in error.
  */
-int opt_parse(const struct opt_spec *spec, int argc, char **argv,
-	      const char **pos, int *npos, struct flux_err *err);
+int opt_parse(const struct opt_spec *spec, int argc, char **argv, const char **pos,
+	      int *npos, struct flux_err *err);
 
 /* A count for apply/rollback: decimal digits, 0 or more; -1 if not one. */
 long opt_parse_count(const char *s);

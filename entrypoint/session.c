@@ -26,8 +26,8 @@ bool front_confirm(const char *question)
 }
 
 void front_print_plan(const struct flux_ctx *ctx,
-		       const struct mdir_migration *const *list, size_t n,
-		       const char *verb, bool repeatables)
+		      const struct mdir_migration *const *list, size_t n,
+		      const char *verb, bool repeatables)
 {
 	size_t i;
 

@@ -28,7 +28,8 @@ static void on_signal(int sig)
 	int code = sig == SIGINT ? 130 : 143;
 	int saved = errno;
 	struct itimerval deadline = { { 0, 0 },
-				      { SIGNAL_DEADLINE_MS / 1000, (SIGNAL_DEADLINE_MS % 1000) * 1000 } };
+				      { SIGNAL_DEADLINE_MS / 1000,
+					(SIGNAL_DEADLINE_MS % 1000) * 1000 } };
 
 	if (db_interrupted)
 		_exit(code);

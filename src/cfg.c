@@ -22,99 +22,116 @@
 
 /* Enum settings are stored through an int: their enums must be int-sized. */
 _Static_assert(sizeof(enum log_level) == sizeof(int), "enum log_level is not int-sized");
-_Static_assert(sizeof(enum log_format) == sizeof(int), "enum log_format is not int-sized");
+_Static_assert(sizeof(enum log_format) == sizeof(int),
+	       "enum log_format is not int-sized");
 
 static const struct cfg_word level_words[] = {
 	{ "debug", LOG_DEBUG }, { "info", LOG_INFO }, { "warning", LOG_WARNING },
 	{ "error", LOG_ERROR }, { NULL, 0 },
 };
 static const struct cfg_word format_words[] = {
-	{ "text", LOG_TEXT }, { "json", LOG_JSON }, { NULL, 0 },
+	{ "text", LOG_TEXT },
+	{ "json", LOG_JSON },
+	{ NULL, 0 },
 };
 
 static const char *refuse_url_as_directory(const char *value);
 
 const struct cfg_setting cfg_settings[CFG_NKEYS] = {
-	[CFG_BACKEND] = { CFG_BACKEND, "backend", "flux", "backend",
-		"FLUX_BACKEND", NULL, false, "a backend built in",
-		/* The default is the registry's first backend (cfg_init). */
-		.type = CFG_T_BACKEND, .offset = FIELD(backend), .tpl = CFG_TPL_SET },
-	[CFG_MIGRATION_DIRECTORY] = { CFG_MIGRATION_DIRECTORY,
-		"migration_directory", "flux", "migration_directory",
-		"FLUX_MIGRATION_DIRECTORY", "--migration-directory", false,
-		"a directory path",
-		.type = CFG_T_STRING, .offset = FIELD(migration_directory),
-		.def = "migrations", .metavar = "DIR", .help = "default: migrations",
-		.tpl = CFG_TPL_SET, .refuse = refuse_url_as_directory },
+	[CFG_BACKEND] = { CFG_BACKEND, "backend", "flux", "backend", "FLUX_BACKEND", NULL,
+			  false, "a backend built in",
+			  /* The default is the registry's first backend (cfg_init). */
+			  .type = CFG_T_BACKEND, .offset = FIELD(backend),
+			  .tpl = CFG_TPL_SET },
+	[CFG_MIGRATION_DIRECTORY] = { CFG_MIGRATION_DIRECTORY, "migration_directory",
+				      "flux", "migration_directory",
+				      "FLUX_MIGRATION_DIRECTORY", "--migration-directory",
+				      false, "a directory path", .type = CFG_T_STRING,
+				      .offset = FIELD(migration_directory),
+				      .def = "migrations", .metavar = "DIR",
+				      .help = "default: migrations", .tpl = CFG_TPL_SET,
+				      .refuse = refuse_url_as_directory },
 	[CFG_LOG_LEVEL] = { CFG_LOG_LEVEL, "log_level", "flux", "log_level",
-		"FLUX_LOG_LEVEL", "--log-level", false,
-		"debug, info, warning, error",
-		.type = CFG_T_ENUM, .offset = FIELD(log_level), .def = "info",
-		.words = level_words, .metavar = "LEVEL",
-		.help = "debug, info, warning, error", .tpl = CFG_TPL_COMMENT },
+			    "FLUX_LOG_LEVEL", "--log-level", false,
+			    "debug, info, warning, error", .type = CFG_T_ENUM,
+			    .offset = FIELD(log_level), .def = "info",
+			    .words = level_words, .metavar = "LEVEL",
+			    .help = "debug, info, warning, error",
+			    .tpl = CFG_TPL_COMMENT },
 	[CFG_APPLY_REPEATABLE_ON_UNDO] = { CFG_APPLY_REPEATABLE_ON_UNDO,
-		"apply_repeatable_on_undo", "flux", "apply_repeatable_on_undo",
-		"FLUX_APPLY_REPEATABLE_ON_UNDO", NULL, false, "true, false",
-		.type = CFG_T_BOOL, .offset = FIELD(apply_repeatable_on_undo),
-		.def = "true", .tpl = CFG_TPL_COMMENT },
-	[CFG_MIGRATIONS_SCHEMA] = { CFG_MIGRATIONS_SCHEMA, "migrations_schema",
-		"backend", "migrations_schema", "FLUX_MIGRATIONS_SCHEMA", NULL,
-		false, IDENTIFIER_TEXT,
-		.type = CFG_T_IDENT, .offset = FIELD(migrations_schema),
-		.def = "public", .tpl = CFG_TPL_COMMENT },
-	[CFG_MIGRATIONS_TABLE] = { CFG_MIGRATIONS_TABLE, "migrations_table",
-		"backend", "migrations_table", "FLUX_MIGRATIONS_TABLE", NULL,
-		false, IDENTIFIER_TEXT,
-		.type = CFG_T_IDENT, .offset = FIELD(migrations_table),
-		.def = "_flux_migrations", .tpl = CFG_TPL_COMMENT },
-	[CFG_MIGRATIONS_LOCK_ID] = { CFG_MIGRATIONS_LOCK_ID,
-		"migrations_lock_id", "backend", "migrations_lock_id",
-		"FLUX_MIGRATIONS_LOCK_ID", NULL, false, "an integer (int64)",
-		.type = CFG_T_INT64, .offset = FIELD(migrations_lock_id),
-		.def = "3589", .tpl = CFG_TPL_COMMENT },
+					   "apply_repeatable_on_undo", "flux",
+					   "apply_repeatable_on_undo",
+					   "FLUX_APPLY_REPEATABLE_ON_UNDO", NULL, false,
+					   "true, false", .type = CFG_T_BOOL,
+					   .offset = FIELD(apply_repeatable_on_undo),
+					   .def = "true", .tpl = CFG_TPL_COMMENT },
+	[CFG_MIGRATIONS_SCHEMA] = { CFG_MIGRATIONS_SCHEMA, "migrations_schema", "backend",
+				    "migrations_schema", "FLUX_MIGRATIONS_SCHEMA", NULL,
+				    false, IDENTIFIER_TEXT, .type = CFG_T_IDENT,
+				    .offset = FIELD(migrations_schema), .def = "public",
+				    .tpl = CFG_TPL_COMMENT },
+	[CFG_MIGRATIONS_TABLE] = { CFG_MIGRATIONS_TABLE, "migrations_table", "backend",
+				   "migrations_table", "FLUX_MIGRATIONS_TABLE", NULL,
+				   false, IDENTIFIER_TEXT, .type = CFG_T_IDENT,
+				   .offset = FIELD(migrations_table),
+				   .def = "_flux_migrations", .tpl = CFG_TPL_COMMENT },
+	[CFG_MIGRATIONS_LOCK_ID] = { CFG_MIGRATIONS_LOCK_ID, "migrations_lock_id",
+				     "backend", "migrations_lock_id",
+				     "FLUX_MIGRATIONS_LOCK_ID", NULL, false,
+				     "an integer (int64)", .type = CFG_T_INT64,
+				     .offset = FIELD(migrations_lock_id), .def = "3589",
+				     .tpl = CFG_TPL_COMMENT },
 	[CFG_DATABASE_URL] = { CFG_DATABASE_URL, "database_url", NULL, NULL,
-		"FLUX_DATABASE_URL", "--database-url", true,
-		"a libpq URI or key=value string",
-		.type = CFG_T_URL, .offset = FIELD(database_url),
-		.unset = "(not set: libpq PG* variables apply)", .metavar = "URL",
-		.help = "libpq URI or key=value string" },
+			       "FLUX_DATABASE_URL", "--database-url", true,
+			       "a libpq URI or key=value string", .type = CFG_T_URL,
+			       .offset = FIELD(database_url),
+			       .unset = "(not set: libpq PG* variables apply)",
+			       .metavar = "URL",
+			       .help = "libpq URI or key=value string" },
 	[CFG_WAIT_TIMEOUT] = { CFG_WAIT_TIMEOUT, "wait_timeout", NULL, NULL,
-		"FLUX_WAIT_TIMEOUT", "--wait-timeout", false, DURATION_TEXT,
-		.type = CFG_T_DURATION, .offset = FIELD(wait_timeout_ms), .def = "60s",
-		.metavar = "DURATION",
-		.help = "wait for the database (default 60s, 0: try once)" },
+			       "FLUX_WAIT_TIMEOUT", "--wait-timeout", false,
+			       DURATION_TEXT, .type = CFG_T_DURATION,
+			       .offset = FIELD(wait_timeout_ms), .def = "60s",
+			       .metavar = "DURATION",
+			       .help = "wait for the database (default 60s, 0: try once)" },
 	[CFG_LOCK_TIMEOUT] = { CFG_LOCK_TIMEOUT, "lock_timeout", NULL, NULL,
-		"FLUX_LOCK_TIMEOUT", "--lock-timeout", false, DURATION_TEXT,
-		.type = CFG_T_DURATION, .offset = FIELD(lock_timeout_ms), .def = "0",
-		.metavar = "DURATION", .help = "wait for the lock (default 0: for ever)" },
-	[CFG_LOG_FORMAT] = { CFG_LOG_FORMAT, "log_format", NULL, NULL,
-		"FLUX_LOG_FORMAT", "--log-format", false, "text, json",
-		.type = CFG_T_ENUM, .offset = FIELD(log_format), .def = "text",
-		.words = format_words, .metavar = "FORMAT", .help = "text or json" },
+			       "FLUX_LOCK_TIMEOUT", "--lock-timeout", false,
+			       DURATION_TEXT, .type = CFG_T_DURATION,
+			       .offset = FIELD(lock_timeout_ms), .def = "0",
+			       .metavar = "DURATION",
+			       .help = "wait for the lock (default 0: for ever)" },
+	[CFG_LOG_FORMAT] = { CFG_LOG_FORMAT, "log_format", NULL, NULL, "FLUX_LOG_FORMAT",
+			     "--log-format", false, "text, json", .type = CFG_T_ENUM,
+			     .offset = FIELD(log_format), .def = "text",
+			     .words = format_words, .metavar = "FORMAT",
+			     .help = "text or json" },
 	[CFG_AUTO_APPROVE] = { CFG_AUTO_APPROVE, "auto_approve", NULL, NULL,
-		"FLUX_AUTO_APPROVE", "--auto-approve", false, "true, false",
-		.type = CFG_T_BOOL, .offset = FIELD(auto_approve), .def = "false",
-		.short_flag = 'y', .help = "do not ask for confirmation" },
-	[CFG_TERMINATION_LOG] = { CFG_TERMINATION_LOG, "termination_log", NULL,
-		NULL, "FLUX_TERMINATION_LOG", NULL, false, "a file path",
-		.type = CFG_T_STRING, .offset = FIELD(termination_log),
-		.unset = "(not set: /dev/termination-log when it exists and is writable)" },
+			       "FLUX_AUTO_APPROVE", "--auto-approve", false,
+			       "true, false", .type = CFG_T_BOOL,
+			       .offset = FIELD(auto_approve), .def = "false",
+			       .short_flag = 'y', .help = "do not ask for confirmation" },
+	[CFG_TERMINATION_LOG] = { CFG_TERMINATION_LOG, "termination_log", NULL, NULL,
+				  "FLUX_TERMINATION_LOG", NULL, false, "a file path",
+				  .type = CFG_T_STRING, .offset = FIELD(termination_log),
+				  .unset =
+					  "(not set: /dev/termination-log when it exists and is writable)" },
 	[CFG_LINT_IGNORE] = { CFG_LINT_IGNORE, "lint_ignore", "flux", "lint_ignore",
-		"FLUX_LINT_IGNORE", NULL, false,
-		"comma-separated rule IDs of 'flux lint --help'",
-		.type = CFG_T_RULES, .offset = FIELD(lint_ignore), .def = "",
-		.unset = "(none)" },
+			      "FLUX_LINT_IGNORE", NULL, false,
+			      "comma-separated rule IDs of 'flux lint --help'",
+			      .type = CFG_T_RULES, .offset = FIELD(lint_ignore),
+			      .def = "", .unset = "(none)" },
 	[CFG_DDL_LOCK_TIMEOUT] = { CFG_DDL_LOCK_TIMEOUT, "ddl_lock_timeout", "flux",
-		"ddl_lock_timeout", "FLUX_DDL_LOCK_TIMEOUT", "--ddl-lock-timeout", false,
-		DURATION_TEXT "; 0 is off",
-		.type = CFG_T_DURATION, .offset = FIELD(ddl_lock_timeout_ms), .def = "0",
-		.unset = "0 (off)", .metavar = "DURATION",
-		.help = "lock_timeout of each migration, retried (default 0: off)" },
+				   "ddl_lock_timeout", "FLUX_DDL_LOCK_TIMEOUT",
+				   "--ddl-lock-timeout", false,
+				   DURATION_TEXT "; 0 is off", .type = CFG_T_DURATION,
+				   .offset = FIELD(ddl_lock_timeout_ms), .def = "0",
+				   .unset = "0 (off)", .metavar = "DURATION",
+				   .help = "lock_timeout of each migration, retried (default 0: off)" },
 	[CFG_DDL_LOCK_RETRIES] = { CFG_DDL_LOCK_RETRIES, "ddl_lock_retries", "flux",
-		"ddl_lock_retries", "FLUX_DDL_LOCK_RETRIES", NULL, false,
-		"a whole number from 0 to 1000",
-		.type = CFG_T_INT, .offset = FIELD(ddl_lock_retries), .def = "10",
-		.min = 0, .max = 1000 },
+				   "ddl_lock_retries", "FLUX_DDL_LOCK_RETRIES", NULL,
+				   false, "a whole number from 0 to 1000",
+				   .type = CFG_T_INT, .offset = FIELD(ddl_lock_retries),
+				   .def = "10", .min = 0, .max = 1000 },
 };
 
 /* Longest value quoted back in a message: a secrets file may be 64 KiB. */
@@ -123,8 +140,8 @@ const struct cfg_setting cfg_settings[CFG_NKEYS] = {
 /* Config files are a few lines; anything bigger is not one. */
 #define FILE_MAX (1024 * 1024)
 
-static void set_origin(struct flux_config *cfg, enum cfg_key key,
-		       enum cfg_source source, const char *where)
+static void set_origin(struct flux_config *cfg, enum cfg_key key, enum cfg_source source,
+		       const char *where)
 {
 	free(cfg->where[key]);
 	cfg->where[key] = xstrdup(where ? where : cfg_source_name(source));
@@ -133,13 +150,15 @@ static void set_origin(struct flux_config *cfg, enum cfg_key key,
 
 /* The field of setting s in cfg, as a T. */
 #define FIELD_AT(cfg, s, T) ((T *)(void *)((char *)(cfg) + (s)->offset))
-#define CFIELD_AT(cfg, s, T) ((const T *)(const void *)((const char *)(cfg) + (s)->offset))
+#define CFIELD_AT(cfg, s, T) \
+	((const T *)(const void *)((const char *)(cfg) + (s)->offset))
 
 /* Does the setting's field hold a string that cfg owns? */
 static bool owns_string(const struct cfg_setting *s)
 {
-	return s->type == CFG_T_STRING || s->type == CFG_T_WORD || s->type == CFG_T_BACKEND ||
-	       s->type == CFG_T_IDENT || s->type == CFG_T_URL || s->type == CFG_T_RULES;
+	return s->type == CFG_T_STRING || s->type == CFG_T_WORD ||
+		s->type == CFG_T_BACKEND || s->type == CFG_T_IDENT ||
+		s->type == CFG_T_URL || s->type == CFG_T_RULES;
 }
 
 void cfg_init(struct flux_config *cfg)
@@ -150,10 +169,12 @@ void cfg_init(struct flux_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	for (i = 0; i < CFG_NKEYS; i++) {
 		const struct cfg_setting *s = &cfg_settings[i];
-		const char *def = s->type == CFG_T_BACKEND ? db_backends[0]->name : s->def;
+		const char *def = s->type == CFG_T_BACKEND ? db_backends[0]->name :
+							     s->def;
 
 		/* A default the setting refuses is a bug in the table above. */
-		if (def && cfg_set(cfg, s->key, def, CFG_SRC_DEFAULT, "default", &err) < 0)
+		if (def &&
+		    cfg_set(cfg, s->key, def, CFG_SRC_DEFAULT, "default", &err) < 0)
 			abort();
 		set_origin(cfg, s->key, CFG_SRC_DEFAULT, "default");
 	}
@@ -178,10 +199,14 @@ void cfg_release(struct flux_config *cfg)
 const char *cfg_source_name(enum cfg_source source)
 {
 	switch (source) {
-	case CFG_SRC_DEFAULT: return "default";
-	case CFG_SRC_FILE: return "file";
-	case CFG_SRC_ENV: return "env";
-	case CFG_SRC_FLAG: return "flag";
+	case CFG_SRC_DEFAULT:
+		return "default";
+	case CFG_SRC_FILE:
+		return "file";
+	case CFG_SRC_ENV:
+		return "env";
+	case CFG_SRC_FLAG:
+		return "flag";
 	}
 	return "default";
 }
@@ -209,7 +234,7 @@ bool cfg_valid_identifier(const char *s)
 	for (i = 0; s[i]; i++) {
 		unsigned char c = (unsigned char)s[i];
 		bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			      c == '_';
+			c == '_';
 
 		if (i >= 63 || !(letter || (i > 0 && c >= '0' && c <= '9')))
 			return false;
@@ -226,22 +251,107 @@ bool cfg_valid_identifier(const char *s)
  * every such word of the test server against this list. Sorted.
  */
 static const char *const pg_reserved[] = {
-	"all", "analyse", "analyze", "and", "any", "array", "as", "asc",
-	"asymmetric", "authorization", "binary", "both", "case", "cast",
-	"check", "collate", "collation", "column", "concurrently",
-	"constraint", "create", "cross", "current_catalog", "current_date",
-	"current_role", "current_schema", "current_time", "current_timestamp",
-	"current_user", "default", "deferrable", "desc", "distinct", "do",
-	"else", "end", "except", "false", "fetch", "for", "foreign", "freeze",
-	"from", "full", "grant", "group", "having", "ilike", "in", "initially",
-	"inner", "intersect", "into", "is", "isnull", "join", "lateral",
-	"leading", "left", "like", "limit", "localtime", "localtimestamp",
-	"natural", "not", "notnull", "null", "offset", "on", "only", "or",
-	"order", "outer", "overlaps", "placing", "primary", "references",
-	"returning", "right", "select", "session_user", "similar", "some",
-	"symmetric", "system_user", "table", "tablesample", "then", "to",
-	"trailing", "true", "union", "unique", "user", "using", "variadic",
-	"verbose", "when", "where", "window", "with",
+	"all",
+	"analyse",
+	"analyze",
+	"and",
+	"any",
+	"array",
+	"as",
+	"asc",
+	"asymmetric",
+	"authorization",
+	"binary",
+	"both",
+	"case",
+	"cast",
+	"check",
+	"collate",
+	"collation",
+	"column",
+	"concurrently",
+	"constraint",
+	"create",
+	"cross",
+	"current_catalog",
+	"current_date",
+	"current_role",
+	"current_schema",
+	"current_time",
+	"current_timestamp",
+	"current_user",
+	"default",
+	"deferrable",
+	"desc",
+	"distinct",
+	"do",
+	"else",
+	"end",
+	"except",
+	"false",
+	"fetch",
+	"for",
+	"foreign",
+	"freeze",
+	"from",
+	"full",
+	"grant",
+	"group",
+	"having",
+	"ilike",
+	"in",
+	"initially",
+	"inner",
+	"intersect",
+	"into",
+	"is",
+	"isnull",
+	"join",
+	"lateral",
+	"leading",
+	"left",
+	"like",
+	"limit",
+	"localtime",
+	"localtimestamp",
+	"natural",
+	"not",
+	"notnull",
+	"null",
+	"offset",
+	"on",
+	"only",
+	"or",
+	"order",
+	"outer",
+	"overlaps",
+	"placing",
+	"primary",
+	"references",
+	"returning",
+	"right",
+	"select",
+	"session_user",
+	"similar",
+	"some",
+	"symmetric",
+	"system_user",
+	"table",
+	"tablesample",
+	"then",
+	"to",
+	"trailing",
+	"true",
+	"union",
+	"unique",
+	"user",
+	"using",
+	"variadic",
+	"verbose",
+	"when",
+	"where",
+	"window",
+	"with",
 };
 
 bool cfg_reserved_word(const char *s)
@@ -376,14 +486,13 @@ static char *shown(const char *value)
 	return url_redact_text(value);
 }
 
-static int bad_value_because(enum cfg_key key, const char *value,
-			     enum cfg_source source, const char *where,
-			     const char *why, struct flux_err *err)
+static int bad_value_because(enum cfg_key key, const char *value, enum cfg_source source,
+			     const char *where, const char *why, struct flux_err *err)
 {
 	const struct cfg_setting *s = &cfg_settings[key];
 	struct sb msg = SB_INIT;
 	bool one_of = s->type == CFG_T_WORD || s->type == CFG_T_ENUM ||
-		      s->type == CFG_T_BOOL;
+		s->type == CFG_T_BOOL;
 
 	sb_addf(&msg, "invalid %s ", s->name);
 	if (s->secret) {
@@ -399,8 +508,8 @@ static int bad_value_because(enum cfg_key key, const char *value,
 	else
 		sb_addf(&msg, " in %s: expected %s%s", where, one_of ? "one of " : "",
 			s->accepted);
-	err_set(err, source == CFG_SRC_FLAG ? FLUX_EXIT_USAGE : FLUX_EXIT_CONFIG,
-		"%s", msg.buf);
+	err_set(err, source == CFG_SRC_FLAG ? FLUX_EXIT_USAGE : FLUX_EXIT_CONFIG, "%s",
+		msg.buf);
 	sb_release(&msg);
 	return -1;
 }
@@ -416,8 +525,8 @@ static void replace_string(struct flux_config *cfg, const struct cfg_setting *s,
 
 /* lint_ignore: every ID must name a rule; stored as "a,b" in rule order. */
 static int set_lint_ignore(struct flux_config *cfg, const struct cfg_setting *s,
-			   const char *value, enum cfg_source source,
-			   const char *where, struct flux_err *err)
+			   const char *value, enum cfg_source source, const char *where,
+			   struct flux_err *err)
 {
 	struct sb ids = SB_INIT, msg = SB_INIT;
 	const char *bad;
@@ -429,8 +538,7 @@ static int set_lint_ignore(struct flux_config *cfg, const struct cfg_setting *s,
 		sb_adds(&msg, "invalid lint_ignore ");
 		add_quoted_value(&msg, value);
 		sb_addf(&msg, " in %s: unknown rule '%.*s': expected %s", where,
-			bad_len > QUOTE_MAX ? QUOTE_MAX : (int)bad_len, bad,
-			s->accepted);
+			bad_len > QUOTE_MAX ? QUOTE_MAX : (int)bad_len, bad, s->accepted);
 		err_set(err, source == CFG_SRC_FLAG ? FLUX_EXIT_USAGE : FLUX_EXIT_CONFIG,
 			"%s", msg.buf);
 		sb_release(&msg);
@@ -461,10 +569,10 @@ static const struct cfg_word *find_word(const struct cfg_word *words, const char
 /* Not a directory anyone has: a URL given to the wrong option. */
 static const char *refuse_url_as_directory(const char *value)
 {
-	return url_looks_like(value)
-		? "expected a directory path, not a database URL "
-		  "(--database-url or FLUX_DATABASE_URL takes that)"
-		: NULL;
+	return url_looks_like(value) ?
+		"expected a directory path, not a database URL "
+		"(--database-url or FLUX_DATABASE_URL takes that)" :
+		NULL;
 }
 
 int cfg_set(struct flux_config *cfg, enum cfg_key key, const char *value,
@@ -540,9 +648,11 @@ int cfg_set(struct flux_config *cfg, enum cfg_key key, const char *value,
 		if (!cfg_valid_identifier(value))
 			return bad_value(key, value, source, where, err);
 		if (cfg_reserved_word(value))
-			return bad_value_because(key, value, source, where,
+			return bad_value_because(
+				key, value, source, where,
 				"a reserved word in PostgreSQL, which flux's unquoted "
-				"names cannot use; choose another name", err);
+				"names cannot use; choose another name",
+				err);
 		break;
 	case CFG_T_URL:
 		/*
@@ -610,7 +720,8 @@ int cfg_locate(const char *explicit_path, const char *env_path, char **path,
 	ini = file_exists("flux.ini");
 	toml = file_exists("flux.toml");
 	if (ini && toml)
-		log_warn("config", "both flux.ini and flux.toml exist: using flux.ini "
+		log_warn("config",
+			 "both flux.ini and flux.toml exist: using flux.ini "
 			 "(flux-migrations reads flux.toml)");
 	if (ini)
 		*path = xstrdup("flux.ini");
@@ -645,8 +756,8 @@ struct file_state {
 	char *last_section;    /* last unknown section warned about */
 	struct seen_key *seen; /* every key read so far, for duplicates */
 	size_t nseen, seen_alloc;
-	int err_line;          /* line of the first bad value, or 0 */
-	struct sb warnings;    /* '\n'-ended, logged once the whole file parsed */
+	int err_line;       /* line of the first bad value, or 0 */
+	struct sb warnings; /* '\n'-ended, logged once the whole file parsed */
 	struct flux_err *err;
 };
 
@@ -718,8 +829,7 @@ static const char *parse_file_value(const char *p, const char *end, struct sb *o
 	return NULL;
 }
 
-static const struct cfg_setting *find_file_key(const char *section,
-						const char *name)
+static const struct cfg_setting *find_file_key(const char *section, const char *name)
 {
 	int i;
 
@@ -748,8 +858,7 @@ static int known_section(const char *section)
  * TOML: "Defining a key multiple times is invalid." An INI reader would
  * silently keep one of the two, and not the same one as every other tool.
  */
-static int check_duplicate(struct file_state *st, const char *section,
-			   const char *name)
+static int check_duplicate(struct file_state *st, const char *section, const char *name)
 {
 	size_t i;
 
@@ -795,8 +904,10 @@ static int file_handler(void *user, const char *section, const char *name,
 	}
 	if (!known_section(section)) {
 		if (!*section) {
-			sb_addf(&st->warnings, "unknown key '%s' in %s (ignored): "
-				"keys belong in [flux] or [backend]\n", name, where.buf);
+			sb_addf(&st->warnings,
+				"unknown key '%s' in %s (ignored): "
+				"keys belong in [flux] or [backend]\n",
+				name, where.buf);
 		} else if (!st->last_section || strcmp(st->last_section, section) != 0) {
 			char *shown_section = shown(section);
 
@@ -818,14 +929,16 @@ static int file_handler(void *user, const char *section, const char *name,
 	sep = st->line + strcspn(st->line, "=:");
 	if (sep >= line_end) {
 		ok = 0;
-		err_set(st->err, FLUX_EXIT_CONFIG, "cannot parse config file '%s': "
-			"syntax error at line %d", st->path, st->lineno);
+		err_set(st->err, FLUX_EXIT_CONFIG,
+			"cannot parse config file '%s': "
+			"syntax error at line %d",
+			st->path, st->lineno);
 	} else if ((problem = parse_file_value(sep + 1, line_end, &val))) {
 		ok = 0;
-		err_set(st->err, FLUX_EXIT_CONFIG, "invalid %s in %s: %s",
-			s->name, where.buf, problem);
-	} else if (cfg_set(st->cfg, s->key, val.buf, CFG_SRC_FILE, where.buf,
-			   st->err) < 0) {
+		err_set(st->err, FLUX_EXIT_CONFIG, "invalid %s in %s: %s", s->name,
+			where.buf, problem);
+	} else if (cfg_set(st->cfg, s->key, val.buf, CFG_SRC_FILE, where.buf, st->err) <
+		   0) {
 		ok = 0;
 	}
 	if (!ok)
@@ -857,7 +970,8 @@ static int read_file(const char *path, struct sb *out, struct flux_err *err)
 			strerror(e));
 	else if (e == EFBIG)
 		err_set(err, FLUX_EXIT_CONFIG,
-			"cannot read config file '%s': larger than %d bytes", p, FILE_MAX);
+			"cannot read config file '%s': larger than %d bytes", p,
+			FILE_MAX);
 	else
 		err_set(err, FLUX_EXIT_CONFIG, "cannot read config file '%s': %s", p,
 			strerror(e));
@@ -904,11 +1018,11 @@ int cfg_load_file(struct flux_config *cfg, const char *path, struct flux_err *er
 	/* inih reports the first failing line, a handler's or a syntax error. */
 	if (rc > 0 && rc != st.err_line)
 		err_set(err, FLUX_EXIT_CONFIG,
-			"cannot parse config file '%s': syntax error at line %d",
-			path, rc);
+			"cannot parse config file '%s': syntax error at line %d", path,
+			rc);
 	else if (rc < 0)
-		err_set(err, FLUX_EXIT_CONFIG, "cannot parse config file '%s': %s",
-			path, rc == -2 ? "out of memory" : "cannot read it");
+		err_set(err, FLUX_EXIT_CONFIG, "cannot parse config file '%s': %s", path,
+			rc == -2 ? "out of memory" : "cannot read it");
 	/*
 	 * Warnings wait for the verdict: after a syntax error inih goes on
 	 * reading, and the keys it then finds (say below a broken section
@@ -999,10 +1113,11 @@ void cfg_format_value(const struct flux_config *cfg, enum cfg_key key, struct sb
 }
 
 /* A default as TOML: quoted unless a bool or a number. */
-static void add_toml_value(struct sb *out, const struct cfg_setting *s, const char *backend)
+static void add_toml_value(struct sb *out, const struct cfg_setting *s,
+			   const char *backend)
 {
 	bool bare = s->type == CFG_T_BOOL || s->type == CFG_T_INT ||
-		    s->type == CFG_T_INT64;
+		s->type == CFG_T_INT64;
 	const char *v = s->type == CFG_T_BACKEND ? backend : s->def;
 
 	sb_addf(out, bare ? "%s" : "\"%s\"", v ? v : "");

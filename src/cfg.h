@@ -88,14 +88,14 @@ struct cfg_setting {
 	bool secret;          /* redact when printed */
 	const char *accepted; /* human text of accepted values, for errors */
 	enum cfg_type type;
-	size_t offset;        /* of the field in struct flux_config */
-	const char *def;      /* the default as text; NULL: unset */
+	size_t offset;                /* of the field in struct flux_config */
+	const char *def;              /* the default as text; NULL: unset */
 	const struct cfg_word *words; /* CFG_T_WORD, CFG_T_ENUM; NULL-ended */
-	long min, max;        /* CFG_T_INT */
-	const char *unset;    /* `flux config` text when unset, empty or 0 */
-	char short_flag;      /* 'y' for -y, or 0 */
-	const char *metavar;  /* the flag's value in --help, NULL for a bool */
-	const char *help;     /* the flag's line in --help */
+	long min, max;                /* CFG_T_INT */
+	const char *unset;            /* `flux config` text when unset, empty or 0 */
+	char short_flag;              /* 'y' for -y, or 0 */
+	const char *metavar;          /* the flag's value in --help, NULL for a bool */
+	const char *help;             /* the flag's line in --help */
 	enum cfg_template tpl;
 	/* A reason to refuse a value the type accepts, or NULL: a row's own check. */
 	const char *(*refuse)(const char *value);
@@ -116,8 +116,8 @@ struct flux_config {
 	long lock_timeout_ms; /* 0: wait for ever */
 	enum log_format log_format;
 	bool auto_approve;
-	char *termination_log; /* NULL: /dev/termination-log if writable */
-	char *lint_ignore; /* rule IDs "a,b", checked; "" for none */
+	char *termination_log;    /* NULL: /dev/termination-log if writable */
+	char *lint_ignore;        /* rule IDs "a,b", checked; "" for none */
 	long ddl_lock_timeout_ms; /* 0: off; else SET LOCAL lock_timeout per migration */
 	long ddl_lock_retries;    /* retries after a lock timeout (55P03) */
 

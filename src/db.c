@@ -53,7 +53,8 @@ int db_wait(const struct flux_config *cfg, struct flux_err *err)
 	const struct db_backend *be = db_backend_find(cfg->backend);
 
 	if (!be)
-		return err_set(err, FLUX_EXIT_CONFIG, "unknown backend '%s'", cfg->backend);
+		return err_set(err, FLUX_EXIT_CONFIG, "unknown backend '%s'",
+			       cfg->backend);
 	return be->wait(cfg, err);
 }
 
@@ -71,7 +72,8 @@ int db_cancel_from_signal(void)
 
 bool db_item_no_transaction(const struct db_item *item)
 {
-	return item->op == DB_UNDO ? item->m->undo_no_transaction : item->m->no_transaction;
+	return item->op == DB_UNDO ? item->m->undo_no_transaction :
+				     item->m->no_transaction;
 }
 
 size_t db_item_size(const struct db_item *item)

@@ -103,7 +103,8 @@ struct db_backend {
 	 * place (flux's own argv). None may print; NULL in gives "".
 	 */
 	bool (*url_looks_like)(const char *s);
-	int (*url_check)(const char *in, const char *where, char **out, struct flux_err *err);
+	int (*url_check)(const char *in, const char *where, char **out,
+			 struct flux_err *err);
 	char *(*url_redact)(const char *in);
 	char *(*url_redact_text)(const char *text);
 	void (*url_scrub)(char *s);

@@ -63,7 +63,8 @@ static int pg_cancel_from_signal(void)
 		_exit(0);
 	}
 	if (pid < 0)
-		PQcancel(c, buf, sizeof(buf)); /* no child: the front's deadline still holds */
+		PQcancel(c, buf,
+			 sizeof(buf)); /* no child: the front's deadline still holds */
 	return 1;
 }
 
@@ -73,7 +74,7 @@ struct db {
 	char *history;    /* "schema.table" */
 	char lock_id[24]; /* the advisory lock id as text, for parameters */
 	bool locked;
-	bool async_commits; /* commits since the last flush were asynchronous */
+	bool async_commits;     /* commits since the last flush were asynchronous */
 	const char *current_id; /* migration running, for NOTICE logs */
 	/*
 	 * Behind a session-pooling pooler: the server backend our client is
@@ -157,7 +158,8 @@ static char *describe_target(const struct flux_config *cfg)
 	for (o = opts; o && o->keyword; o++) {
 		if (!o->val || !*o->val)
 			continue;
-		if (!strcmp(o->keyword, "host") || (!host && !strcmp(o->keyword, "hostaddr")))
+		if (!strcmp(o->keyword, "host") ||
+		    (!host && !strcmp(o->keyword, "hostaddr")))
 			host = o->val;
 		else if (!strcmp(o->keyword, "port"))
 			port = o->val;
@@ -261,7 +263,8 @@ static void conn_failure_release(struct conn_failure *f)
 static bool sqlstate_retryable(const char *code)
 {
 	return !strncmp(code, "08", 2) || !strncmp(code, "53", 2) ||
-	       !strcmp(code, "57P01") || !strcmp(code, "57P02") || !strcmp(code, "57P03");
+		!strcmp(code, "57P01") || !strcmp(code, "57P02") ||
+		!strcmp(code, "57P03");
 }
 
 /* ":  XXXXX: " at s, as libpq's verbose format puts the code. */
@@ -348,7 +351,8 @@ static bool host_changed(PGconn *conn, struct host_key *k)
 
 	if (!addr)
 		addr = "";
-	if (host == k->host && port == k->port && !strncmp(addr, k->addr, sizeof(k->addr) - 1))
+	if (host == k->host && port == k->port &&
+	    !strncmp(addr, k->addr, sizeof(k->addr) - 1))
 		return false;
 	k->host = host;
 	k->port = port;
@@ -400,8 +404,10 @@ static PGconn *connect_by(const struct conn_params *p, long long deadline,
 				timed_out = true;
 				break;
 			}
-			log_debug("connect", "no answer from %s port %s within %ld ms (connect_timeout)",
-				  key.host ? key.host : "", key.port ? key.port : "", per_host);
+			log_debug("connect",
+				  "no answer from %s port %s within %ld ms (connect_timeout)",
+				  key.host ? key.host : "", key.port ? key.port : "",
+				  per_host);
 			shutdown(PQsocket(conn), SHUT_RDWR);
 			host_start = now;
 			st = PQconnectPoll(conn);
@@ -482,10 +488,13 @@ static PGconn *connect_waiting(const struct flux_config *cfg, struct flux_err *e
 	conn_params_init(&p, cfg);
 	for (;;) {
 		long long now = clock_ms();
-		long long attempt_end = deadline > now + ATTEMPT_MIN_MS ? deadline : now + ATTEMPT_MIN_MS;
+		long long attempt_end =
+			deadline > now + ATTEMPT_MIN_MS ? deadline : now + ATTEMPT_MIN_MS;
 
 		if (db_interrupted) {
-			err_set(err, interrupted_code(), "interrupted while waiting for the database at %s", target);
+			err_set(err, interrupted_code(),
+				"interrupted while waiting for the database at %s",
+				target);
 			break;
 		}
 		conn_failure_release(&f);
@@ -502,39 +511,47 @@ static PGconn *connect_waiting(const struct flux_config *cfg, struct flux_err *e
 
 			options_checked = true;
 			conn_params_add(&check, "connect_timeout", "2");
-			if (PQpingParams(check.keys, check.vals, 1) == PQPING_NO_ATTEMPT) {
-				err_set(err, FLUX_EXIT_CONFIG, "invalid connection parameters for the database at %s: %s",
+			if (PQpingParams(check.keys, check.vals, 1) ==
+			    PQPING_NO_ATTEMPT) {
+				err_set(err, FLUX_EXIT_CONFIG,
+					"invalid connection parameters for the database at %s: %s",
 					target, f.msg);
 				break;
 			}
 		}
 		if (!f.retry) {
-			err_set(err, FLUX_EXIT_REFUSED, "database at %s refused the connection: %s (SQLSTATE %s)",
+			err_set(err, FLUX_EXIT_REFUSED,
+				"database at %s refused the connection: %s (SQLSTATE %s)",
 				target, f.msg, f.sqlstate);
 			err->sqlstate = xstrdup(f.sqlstate);
 			break;
 		}
 		if (!f.has_code && need_tls && answers_without_tls(&p, attempt_end)) {
-			err_set(err, FLUX_EXIT_REFUSED, "cannot connect to the database at %s over TLS: %s",
+			err_set(err, FLUX_EXIT_REFUSED,
+				"cannot connect to the database at %s over TLS: %s",
 				target, f.msg);
 			break;
 		}
 		now = clock_ms();
 		if (now >= deadline) {
 			if (cfg->wait_timeout_ms == 0)
-				err_set(err, FLUX_EXIT_UNAVAILABLE, "database at %s is not available: %s%s%s%s",
-					target, f.msg, f.has_code ? " (SQLSTATE " : "", f.sqlstate,
-					f.has_code ? ")" : "");
+				err_set(err, FLUX_EXIT_UNAVAILABLE,
+					"database at %s is not available: %s%s%s%s",
+					target, f.msg, f.has_code ? " (SQLSTATE " : "",
+					f.sqlstate, f.has_code ? ")" : "");
 			else
-				err_set(err, FLUX_EXIT_UNAVAILABLE, "database at %s not available after %lld ms: %s%s%s%s",
-					target, now - start, f.msg, f.has_code ? " (SQLSTATE " : "", f.sqlstate,
+				err_set(err, FLUX_EXIT_UNAVAILABLE,
+					"database at %s not available after %lld ms: %s%s%s%s",
+					target, now - start, f.msg,
+					f.has_code ? " (SQLSTATE " : "", f.sqlstate,
 					f.has_code ? ")" : "");
 			if (f.has_code)
 				err->sqlstate = xstrdup(f.sqlstate);
 			break;
 		}
 		if (now - last_log >= 5000) {
-			log_info("wait", "waiting for the database at %s (%lld s)", target, (now - start) / 1000);
+			log_info("wait", "waiting for the database at %s (%lld s)",
+				 target, (now - start) / 1000);
 			last_log = now;
 		}
 		backoff = clock_backoff(backoff, 250);
@@ -596,7 +613,9 @@ static int session_setup(struct db *db, struct flux_err *err)
 		} else {
 			char *msg = one_line(PQresultErrorMessage(res));
 
-			log_warn("session", "cannot set the timeouts that end an orphaned session: %s", msg);
+			log_warn("session",
+				 "cannot set the timeouts that end an orphaned session: %s",
+				 msg);
 			free(msg);
 		}
 	}
@@ -638,19 +657,22 @@ static int fail_result(struct db *db, PGresult *res, enum flux_exit code,
 
 	if (PQstatus(db->conn) == CONNECTION_BAD)
 		code = FLUX_EXIT_UNAVAILABLE;
-	else if (state && (!strncmp(state, "08", 2) || !strcmp(state, "57P01") ||
-			   !strcmp(state, "57P02") || !strcmp(state, "57P03")))
+	else if (state &&
+		 (!strncmp(state, "08", 2) || !strcmp(state, "57P01") ||
+		  !strcmp(state, "57P02") || !strcmp(state, "57P03")))
 		code = FLUX_EXIT_UNAVAILABLE;
 	else if (state && !strcmp(state, "57014") && db_interrupted)
 		code = interrupted_code();
 	if (!msg)
-		msg = line = one_line(res ? PQresultErrorMessage(res) : PQerrorMessage(db->conn));
+		msg = line = one_line(res ? PQresultErrorMessage(res) :
+					    PQerrorMessage(db->conn));
 	if (!*msg) {
 		free(line);
 		msg = line = one_line(PQerrorMessage(db->conn));
 	}
 	if (code == FLUX_EXIT_UNAVAILABLE && PQstatus(db->conn) == CONNECTION_BAD)
-		err_set(err, code, "%s: lost the connection to the database: %s", what, msg);
+		err_set(err, code, "%s: lost the connection to the database: %s", what,
+			msg);
 	else if (state)
 		err_set(err, code, "%s: %s (SQLSTATE %s)", what, msg, state);
 	else
@@ -730,12 +752,13 @@ static void log_lock_holder(struct db *db, long long waited_ms)
 	PGresult *res = PQexecParams(db->conn, sql, 1, NULL, params, NULL, NULL, 0);
 
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0)
-		log_info("lock_wait", "waiting for advisory lock %s (%lld s): held by pid %s, application '%s', client %s",
+		log_info("lock_wait",
+			 "waiting for advisory lock %s (%lld s): held by pid %s, application '%s', client %s",
 			 db->lock_id, waited_ms / 1000, PQgetvalue(res, 0, 0),
 			 PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
 	else
-		log_info("lock_wait", "waiting for advisory lock %s (%lld s)", db->lock_id,
-			 waited_ms / 1000);
+		log_info("lock_wait", "waiting for advisory lock %s (%lld s)",
+			 db->lock_id, waited_ms / 1000);
 	PQclear(res);
 }
 
@@ -745,7 +768,8 @@ static char *conn_where(PGconn *c)
 	struct sb sb = SB_INIT;
 	const char *host = PQhost(c), *port = PQport(c);
 
-	sb_addf(&sb, "%s:%s", host && *host ? host : "localhost", port && *port ? port : "5432");
+	sb_addf(&sb, "%s:%s", host && *host ? host : "localhost",
+		port && *port ? port : "5432");
 	return sb_detach(&sb, NULL);
 }
 
@@ -755,7 +779,8 @@ static int refuse_standby(struct db *db, struct flux_err *err)
 
 	err_set(err, FLUX_EXIT_REFUSED,
 		"the server at %s is a read-only standby (in recovery): apply and rollback "
-		"write, so connect to the primary", where);
+		"write, so connect to the primary",
+		where);
 	free(where);
 	return -1;
 }
@@ -767,7 +792,8 @@ static int refuse_transaction_pooler(struct db *db, const char *why, struct flux
 	err_set(err, FLUX_EXIT_REFUSED,
 		"a transaction-pooling pooler at %s is in the way (%s): the session advisory "
 		"lock %s would not protect the migrations; connect to the database directly "
-		"or through session pooling", where, why, db->lock_id);
+		"or through session pooling",
+		where, why, db->lock_id);
 	free(where);
 	return -1;
 }
@@ -890,38 +916,46 @@ static int check_pooling(struct db *db, int pid, struct flux_err *err)
 		if (r < 0) {
 			char *msg = one_line(PQerrorMessage(probe));
 			rc = err_set(err, FLUX_EXIT_UNAVAILABLE,
-				     "cannot tell how the pooler at %s pools: %s", where, msg);
+				     "cannot tell how the pooler at %s pools: %s", where,
+				     msg);
 			free(msg);
 			break;
 		}
 		if (r > 0) {
 			if (db_interrupted)
-				rc = err_set(err, interrupted_code(), "interrupted while checking the pooler at %s",
+				rc = err_set(err, interrupted_code(),
+					     "interrupted while checking the pooler at %s",
 					     where);
 			else
 				rc = err_set(err, FLUX_EXIT_UNAVAILABLE,
 					     "cannot tell how the pooler at %s pools: it had no free server "
 					     "connection for a second client within %d s (give its pool a spare "
-					     "connection per flux started at once)", where,
-					     POOL_PROBE_TIMEOUT_MS / 1000);
+					     "connection per flux started at once)",
+					     where, POOL_PROBE_TIMEOUT_MS / 1000);
 			break;
 		}
 		if (p == pid) {
-			rc = refuse_transaction_pooler(db, "another client was given our server connection", err);
+			rc = refuse_transaction_pooler(
+				db, "another client was given our server connection",
+				err);
 			break;
 		}
-		if (run_params(db, "select pg_backend_pid()", 0, NULL, &res, FLUX_EXIT_UNAVAILABLE,
-			       "cannot check the pooler", err)) {
+		if (run_params(db, "select pg_backend_pid()", 0, NULL, &res,
+			       FLUX_EXIT_UNAVAILABLE, "cannot check the pooler", err)) {
 			rc = -1;
 			break;
 		}
 		p = atoi(PQgetvalue(res, 0, 0));
 		PQclear(res);
 		if (p != pid)
-			rc = refuse_transaction_pooler(db, "our session moved to another server connection", err);
+			rc = refuse_transaction_pooler(
+				db, "our session moved to another server connection",
+				err);
 	}
 	if (!rc)
-		log_debug("pooler", "the pooler at %s pins our session to server backend %d", where, pid);
+		log_debug("pooler",
+			  "the pooler at %s pins our session to server backend %d", where,
+			  pid);
 cleanup:
 	PQfinish(probe);
 	free(where);
@@ -954,12 +988,15 @@ static int pg_check_backend(struct db *db, struct flux_err *err)
 	held = PQgetvalue(res, 0, 1)[0] == 't';
 	PQclear(res);
 	if (pid != db->pooled_pid)
-		return refuse_transaction_pooler(db, "our session moved to another server connection "
-						 "mid-batch", err);
+		return refuse_transaction_pooler(db,
+						 "our session moved to another server connection "
+						 "mid-batch",
+						 err);
 	if (!held)
 		return err_set(err, FLUX_EXIT_REFUSED,
 			       "advisory lock %s is no longer held by flux's server connection: another "
-			       "client of the pooler released it", db->lock_id);
+			       "client of the pooler released it",
+			       db->lock_id);
 	return 0;
 }
 
@@ -1002,7 +1039,8 @@ static int pg_lock(struct db *db, struct flux_err *err)
 		long long now;
 
 		if (db_interrupted)
-			return err_set(err, interrupted_code(), "interrupted while waiting for advisory lock %s",
+			return err_set(err, interrupted_code(),
+				       "interrupted while waiting for advisory lock %s",
 				       db->lock_id);
 		if (first) {
 			int pid;
@@ -1031,22 +1069,28 @@ static int pg_lock(struct db *db, struct flux_err *err)
 				return -1;
 			if (atoi(PQgetvalue(res, 0, 0)) != db->pooled_pid) {
 				PQclear(res);
-				return refuse_transaction_pooler(db, "our session moved to another server "
-								 "connection", err);
+				return refuse_transaction_pooler(
+					db,
+					"our session moved to another server "
+					"connection",
+					err);
 			}
 			if (PQgetvalue(res, 0, 1)[0] == 't') {
 				PQclear(res);
-				return err_set(err, FLUX_EXIT_REFUSED,
-					       "advisory lock %s is already held by the pooler's server connection "
-					       "flux was given, left there by another client: the pooler pools "
-					       "transactions or does not reset sessions (server_reset_query); "
-					       "connect to the database directly", db->lock_id);
+				return err_set(
+					err, FLUX_EXIT_REFUSED,
+					"advisory lock %s is already held by the pooler's server connection "
+					"flux was given, left there by another client: the pooler pools "
+					"transactions or does not reset sessions (server_reset_query); "
+					"connect to the database directly",
+					db->lock_id);
 			}
 			got = PQgetvalue(res, 0, 2)[0] == 't';
 			PQclear(res);
 		} else {
-			if (run_params(db, "select pg_try_advisory_lock($1::bigint)", 1, params, &res,
-				       FLUX_EXIT_REFUSED, "cannot take the advisory lock", err))
+			if (run_params(db, "select pg_try_advisory_lock($1::bigint)", 1,
+				       params, &res, FLUX_EXIT_REFUSED,
+				       "cannot take the advisory lock", err))
 				return -1;
 			got = PQgetvalue(res, 0, 0)[0] == 't';
 			PQclear(res);
@@ -1054,15 +1098,17 @@ static int pg_lock(struct db *db, struct flux_err *err)
 		if (got) {
 			db->locked = true;
 			if (logged)
-				log_info("lock", "took advisory lock %s after %lld ms", db->lock_id,
-					 clock_ms() - start);
+				log_info("lock", "took advisory lock %s after %lld ms",
+					 db->lock_id, clock_ms() - start);
 			return 0;
 		}
 		now = clock_ms();
-		if (db->cfg->lock_timeout_ms > 0 && now - start >= db->cfg->lock_timeout_ms)
-			return err_set(err, FLUX_EXIT_LOCK,
-				       "advisory lock %s still held by another migrator after %lld ms (FLUX_LOCK_TIMEOUT)",
-				       db->lock_id, now - start);
+		if (db->cfg->lock_timeout_ms > 0 &&
+		    now - start >= db->cfg->lock_timeout_ms)
+			return err_set(
+				err, FLUX_EXIT_LOCK,
+				"advisory lock %s still held by another migrator after %lld ms (FLUX_LOCK_TIMEOUT)",
+				db->lock_id, now - start);
 		if (!logged || now - last_log >= 10000) {
 			log_lock_holder(db, now - start);
 			last_log = now;
@@ -1112,7 +1158,8 @@ static int flush_commits(struct db *db, struct flux_err *err)
 	 * A read-only session (default_transaction_read_only) cannot have
 	 * written anything: nothing to flush, and nothing to warn about.
 	 */
-	if (!run_params(db, "select case when current_setting('transaction_read_only') = 'on' "
+	if (!run_params(db,
+			"select case when current_setting('transaction_read_only') = 'on' "
 			"then null else pg_logical_emit_message(true, 'flux', 'batch done') end",
 			0, NULL, NULL, FLUX_EXIT_REFUSED, what, &e))
 		return 0;
@@ -1121,8 +1168,10 @@ static int flush_commits(struct db *db, struct flux_err *err)
 		return -1;
 	}
 	/* The commits are made; only the early flush was refused. */
-	log_warn("durability", "%s at once (the server writes them within its "
-		 "wal_writer_delay): %s", what, e.msg);
+	log_warn("durability",
+		 "%s at once (the server writes them within its "
+		 "wal_writer_delay): %s",
+		 what, e.msg);
 	err_release(&e);
 	return 0;
 }
@@ -1145,8 +1194,9 @@ static int release_lock(struct db *db, struct flux_err *err)
 	int pid;
 
 	if (!db->pooled_pid)
-		return run_params(db, "select pg_advisory_unlock($1::bigint)", 1, params, NULL,
-				  FLUX_EXIT_REFUSED, "cannot release the advisory lock", err);
+		return run_params(db, "select pg_advisory_unlock($1::bigint)", 1, params,
+				  NULL, FLUX_EXIT_REFUSED,
+				  "cannot release the advisory lock", err);
 	snprintf(pid_text, sizeof(pid_text), "%d", db->pooled_pid);
 	if (run_params(db, pooled_sql, 2, params, &res, FLUX_EXIT_REFUSED,
 		       "cannot release the advisory lock", err))
@@ -1155,13 +1205,18 @@ static int release_lock(struct db *db, struct flux_err *err)
 	PQclear(res);
 	if (pid == db->pooled_pid)
 		return 0;
-	log_warn("lock", "ending server backend %s, which holds advisory lock %s: the pooler moved "
-		 "flux's session to backend %d", pid_text, db->lock_id, pid);
+	log_warn("lock",
+		 "ending server backend %s, which holds advisory lock %s: the pooler moved "
+		 "flux's session to backend %d",
+		 pid_text, db->lock_id, pid);
 	params[0] = pid_text;
 	if (run_params(db, "select pg_terminate_backend($1::int)", 1, params, NULL,
-		       FLUX_EXIT_REFUSED, "cannot end the server backend holding the advisory lock", err))
+		       FLUX_EXIT_REFUSED,
+		       "cannot end the server backend holding the advisory lock", err))
 		return -1;
-	return refuse_transaction_pooler(db, "our session moved to another server connection", err);
+	return refuse_transaction_pooler(db,
+					 "our session moved to another server connection",
+					 err);
 }
 
 /*
@@ -1199,10 +1254,12 @@ static int pg_unlock(struct db *db, struct flux_err *err)
 	}
 	db->async_commits = false;
 	/* The lock id is a validated int64, printed by us: safe to splice. */
-	sb_addf(&sql, "begin;reset synchronous_commit;"
+	sb_addf(&sql,
+		"begin;reset synchronous_commit;"
 		"select case when current_setting('transaction_read_only') = 'on' "
 		"then null else pg_logical_emit_message(true, 'flux', 'batch done') end;commit;"
-		"select pg_advisory_unlock(%s)", db->lock_id);
+		"select pg_advisory_unlock(%s)",
+		db->lock_id);
 	if (!PQsendQuery(c, sql.buf)) {
 		sb_release(&sql);
 		return fail_result(db, NULL, FLUX_EXIT_UNAVAILABLE, what, err);
@@ -1225,8 +1282,10 @@ static int pg_unlock(struct db *db, struct flux_err *err)
 		/* The commits are made; only the early flush was refused. */
 		struct flux_err e = FLUX_ERR_INIT;
 		fail_result(db, bad, FLUX_EXIT_REFUSED, what, &e);
-		log_warn("durability", "%s at once (the server writes them within its "
-			 "wal_writer_delay): %s", what, e.msg);
+		log_warn("durability",
+			 "%s at once (the server writes them within its "
+			 "wal_writer_delay): %s",
+			 what, e.msg);
 		err_release(&e);
 	}
 	PQclear(bad);
@@ -1263,13 +1322,15 @@ static int pg_history_create(struct db *db, struct flux_err *err)
 	 * look first. to_regnamespace folds the name as the DDL does.
 	 */
 	if (run_params(db, "select to_regnamespace($1) is not null", 1, params, &res,
-		       FLUX_EXIT_REFUSED, "cannot look up the history table's schema", err))
+		       FLUX_EXIT_REFUSED, "cannot look up the history table's schema",
+		       err))
 		return -1;
 	have_schema = PQgetvalue(res, 0, 0)[0] == 't';
 	PQclear(res);
 	rc = 0;
 	if (!have_schema) {
-		sb_addf(&sql, "create schema if not exists %s", db->cfg->migrations_schema);
+		sb_addf(&sql, "create schema if not exists %s",
+			db->cfg->migrations_schema);
 		rc = run_params(db, sql.buf, 0, NULL, NULL, FLUX_EXIT_REFUSED,
 				"cannot create the history table's schema", err);
 		sb_reset(&sql);
@@ -1389,17 +1450,21 @@ static int pg_start(struct db *db, bool lock, bool *exists, struct plan_row **ro
 	sb_addf(&read, "select id, hash, applied_at::text from %s", db->history);
 	sb_addf(&setup, "%s and pg_backend_pid() = $1::int", session_sql);
 	sent = PQenterPipelineMode(c) &&
-	       (!lock || (PQsendQueryParams(c, setup.buf, 1, NULL, params + 2, NULL, NULL, 0) &&
-			  PQpipelineSync(c))) &&
-	       PQsendQueryParams(c, lock ? head_lock_sql : "select to_regclass($1) is not null",
-				 lock ? 3 : 1, NULL, params, NULL, NULL, 0) &&
-	       PQpipelineSync(c) &&
-	       PQsendQueryParams(c, read.buf, 0, NULL, NULL, NULL, NULL, 0) &&
-	       PQpipelineSync(c);
+		(!lock ||
+		 (PQsendQueryParams(c, setup.buf, 1, NULL, params + 2, NULL, NULL, 0) &&
+		  PQpipelineSync(c))) &&
+		PQsendQueryParams(c,
+				  lock ? head_lock_sql :
+					 "select to_regclass($1) is not null",
+				  lock ? 3 : 1, NULL, params, NULL, NULL, 0) &&
+		PQpipelineSync(c) &&
+		PQsendQueryParams(c, read.buf, 0, NULL, NULL, NULL, NULL, 0) &&
+		PQpipelineSync(c);
 	sb_release(&read);
 	sb_release(&setup);
 	if (!sent) {
-		fail_result(db, NULL, FLUX_EXIT_REFUSED, "cannot read the history table", err);
+		fail_result(db, NULL, FLUX_EXIT_REFUSED, "cannot read the history table",
+			    err);
 		goto cleanup;
 	}
 	if (lock)
@@ -1409,31 +1474,35 @@ static int pg_start(struct db *db, bool lock, bool *exists, struct plan_row **ro
 	if (!broke)
 		broke = pipeline_take(c, &hist);
 	if (broke) {
-		fail_result(db, NULL, FLUX_EXIT_UNAVAILABLE, "cannot read the history table", err);
+		fail_result(db, NULL, FLUX_EXIT_UNAVAILABLE,
+			    "cannot read the history table", err);
 		goto cleanup;
 	}
 	if (lock && PQresultStatus(set) != PGRES_TUPLES_OK) {
 		char *msg = one_line(PQresultErrorMessage(set));
-		log_warn("session", "cannot set the timeouts that end an orphaned session: %s", msg);
+		log_warn("session",
+			 "cannot set the timeouts that end an orphaned session: %s", msg);
 		free(msg);
 	}
 	if (PQresultStatus(head) != PGRES_TUPLES_OK || PQntuples(head) != 1) {
 		fail_result(db, head, FLUX_EXIT_REFUSED,
-			    lock ? "cannot take the advisory lock" : "cannot look up the history table",
+			    lock ? "cannot take the advisory lock" :
+				   "cannot look up the history table",
 			    err);
 		goto cleanup;
 	}
 	*exists = PQgetvalue(head, 0, 0)[0] == 't';
 	if (lock) {
 		direct = atoi(PQgetvalue(head, 0, 1)) == PQbackendPID(c) &&
-			 PQgetvalue(head, 0, 2)[0] != 't';
+			PQgetvalue(head, 0, 2)[0] != 't';
 		got = direct && PQgetvalue(head, 0, 3)[0] == 't';
 	}
 	if (got)
 		db->locked = lock;
 	if (got && *exists) {
 		if (PQresultStatus(hist) != PGRES_TUPLES_OK) {
-			fail_result(db, hist, FLUX_EXIT_REFUSED, "cannot read the history table", err);
+			fail_result(db, hist, FLUX_EXIT_REFUSED,
+				    "cannot read the history table", err);
 			goto cleanup;
 		}
 		copy_rows(hist, rows, n);
@@ -1464,8 +1533,7 @@ cleanup:
  * The server's error position is 1-based, in characters of the statement
  * we sent. Turn it into a byte offset of that statement; -1 if absent.
  */
-static long position_offset(const char *stmt, size_t len, const char *pos_str,
-			    long shift)
+static long position_offset(const char *stmt, size_t len, const char *pos_str, long shift)
 {
 	long pos = pos_str ? strtol(pos_str, NULL, 10) - shift : 0;
 	long chars = 0;
@@ -1483,8 +1551,8 @@ static long position_offset(const char *stmt, size_t len, const char *pos_str,
 }
 
 /* Line and column of byte `off` in text, and that line with a caret. */
-static void add_context(struct flux_err *err, const char *text, size_t len,
-			size_t off, int *line_out, int *col_out)
+static void add_context(struct flux_err *err, const char *text, size_t len, size_t off,
+			int *line_out, int *col_out)
 {
 	size_t i, line_start = 0, line_end;
 	int line = 1, col = 1, w;
@@ -1530,7 +1598,7 @@ struct run_unit {
 	size_t stmt_start; /* the statement sent starts here in text */
 	size_t stmt_len;
 	size_t stmt_no, nstmts; /* no-transaction: 1-based statement, count */
-	long pos_shift; /* characters we sent before the text ("begin;") */
+	long pos_shift;         /* characters we sent before the text ("begin;") */
 };
 
 /* Describe a migration's failure: file:line:col, message, SQLSTATE. */
@@ -1538,25 +1606,31 @@ static int fail_migration(struct db *db, PGresult *res, const struct run_unit *u
 			  struct flux_err *err)
 {
 	struct sb what = SB_INIT;
-	const char *pos = res ? PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION) : NULL;
-	long off = u->text ? position_offset(u->text + u->stmt_start, u->stmt_len, pos,
-					     u->pos_shift) : -1;
+	const char *pos = res ? PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION) :
+				NULL;
+	long off = u->text ?
+		position_offset(u->text + u->stmt_start, u->stmt_len, pos, u->pos_shift) :
+		-1;
 	char *context = NULL;
 	int line = -1, col = -1;
 
 	if (off >= 0) {
 		struct flux_err tmp = FLUX_ERR_INIT;
-		add_context(&tmp, u->text, u->len, u->stmt_start + (size_t)off, &line, &col);
+		add_context(&tmp, u->text, u->len, u->stmt_start + (size_t)off, &line,
+			    &col);
 		context = tmp.context;
 	}
 	if (line > 0)
-		sb_addf(&what, "migration '%s' failed at %s:%d:%d", u->id, u->path, line, col);
+		sb_addf(&what, "migration '%s' failed at %s:%d:%d", u->id, u->path, line,
+			col);
 	else
 		sb_addf(&what, "migration '%s' failed (%s)", u->id, u->path);
 	if (u->nstmts) {
-		sb_addf(&what, " in statement %zu of %zu, run without a transaction", u->stmt_no, u->nstmts);
+		sb_addf(&what, " in statement %zu of %zu, run without a transaction",
+			u->stmt_no, u->nstmts);
 		if (u->stmt_no > 1)
-			sb_addf(&what, " (statements 1-%zu already ran and were not rolled back)",
+			sb_addf(&what,
+				" (statements 1-%zu already ran and were not rolled back)",
 				u->stmt_no - 1);
 		else
 			sb_adds(&what, " (no statement had run)");
@@ -1572,7 +1646,8 @@ static int fail_migration(struct db *db, PGresult *res, const struct run_unit *u
 
 static const char *item_path(const struct db_item *item)
 {
-	return item->op == DB_UNDO && item->m->undo_path ? item->m->undo_path : item->m->path;
+	return item->op == DB_UNDO && item->m->undo_path ? item->m->undo_path :
+							   item->m->path;
 }
 
 /* Append s as a string literal, escaped for this connection. */
@@ -1583,7 +1658,9 @@ static void add_literal(struct db *db, struct sb *sb, const char *s)
 
 	sb_addch(sb, '\'');
 	sb_grow(sb, 2 * len + 1);
-	sb_setlen(sb, sb->len + PQescapeStringConn(db->conn, sb->buf + sb->len, s, len, &bad));
+	sb_setlen(sb,
+		  sb->len +
+			  PQescapeStringConn(db->conn, sb->buf + sb->len, s, len, &bad));
 	sb_addch(sb, '\'');
 }
 
@@ -1603,7 +1680,8 @@ static PGresult *next_result(PGconn *c)
 			return NULL;
 		switch (PQresultStatus(res)) {
 		case PGRES_COPY_IN:
-			PQputCopyEnd(c, "a migration cannot read COPY data from flux: "
+			PQputCopyEnd(c,
+				     "a migration cannot read COPY data from flux: "
 				     "use COPY ... FROM a file the server reads, or INSERT");
 			break;
 		case PGRES_COPY_OUT: {
@@ -1657,8 +1735,8 @@ static int exec_statements(struct db *db, struct run_unit *u, struct flux_err *e
 	if (split_sql(u->text, u->len, &r, err)) {
 		char *msg = err->msg;
 		err->msg = NULL;
-		err_set(err, FLUX_EXIT_DIRECTORY, "cannot split migration '%s' into statements: %s",
-			u->path, msg);
+		err_set(err, FLUX_EXIT_DIRECTORY,
+			"cannot split migration '%s' into statements: %s", u->path, msg);
 		free(msg);
 		return -1;
 	}
@@ -1669,8 +1747,8 @@ static int exec_statements(struct db *db, struct run_unit *u, struct flux_err *e
 		u->stmt_len = r.stmts[i].len;
 		sb_reset(&stmt);
 		sb_add(&stmt, u->text + u->stmt_start, u->stmt_len);
-		log_debug("statement", "'%s': statement %zu of %zu (line %d)", u->id, i + 1, r.n,
-			  r.stmts[i].line);
+		log_debug("statement", "'%s': statement %zu of %zu (line %d)", u->id,
+			  i + 1, r.n, r.stmts[i].line);
 		rc = exec_text(db, stmt.buf, u, err);
 	}
 	sb_release(&stmt);
@@ -1688,7 +1766,8 @@ static int exec_statements(struct db *db, struct run_unit *u, struct flux_err *e
 static void add_history_op(struct db *db, struct sb *sql, const struct db_item *item)
 {
 	if (item->op == DB_APPLY) {
-		sb_addf(sql, "insert into %s (id, hash, applied_at) values (", db->history);
+		sb_addf(sql, "insert into %s (id, hash, applied_at) values (",
+			db->history);
 		add_literal(db, sql, item->m->id);
 		sb_adds(sql, ", ");
 		add_literal(db, sql, item->m->hash);
@@ -1719,7 +1798,8 @@ static long utf8_chars(const char *s, size_t len)
 static void add_ddl_lock_timeout(struct db *db, struct sb *sql)
 {
 	if (db->cfg->ddl_lock_timeout_ms > 0)
-		sb_addf(sql, "set local lock_timeout = %ld;", db->cfg->ddl_lock_timeout_ms);
+		sb_addf(sql, "set local lock_timeout = %ld;",
+			db->cfg->ddl_lock_timeout_ms);
 }
 
 /*
@@ -1765,7 +1845,7 @@ static int pg_run_big(struct db *db, const struct db_item *item,
 	struct sb text = SB_INIT, piece = SB_INIT;
 	struct split_result r = SPLIT_RESULT_INIT;
 	struct flux_err split_err = FLUX_ERR_INIT;
-	size_t *at = NULL; /* each statement's offset in the piece */
+	size_t *at = NULL;  /* each statement's offset in the piece */
 	long *chars = NULL; /* and the characters before it there */
 	PGresult *bad = NULL;
 	struct run_unit u;
@@ -1810,16 +1890,21 @@ static int pg_run_big(struct db *db, const struct db_item *item,
 		long nchars = 0;
 
 		sb_reset(&piece);
-		for (j = i; j < r.n && (j == i || piece.len + r.stmts[j].len < BIG_TEXT); j++) {
+		for (j = i; j < r.n && (j == i || piece.len + r.stmts[j].len < BIG_TEXT);
+		     j++) {
 			at[j] = piece.len;
 			chars[j] = nchars;
 			sb_add(&piece, text.buf + r.stmts[j].start, r.stmts[j].len);
 			sb_adds(&piece, ";\n");
-			nchars += utf8_chars(text.buf + r.stmts[j].start, r.stmts[j].len) + 2;
+			nchars +=
+				utf8_chars(text.buf + r.stmts[j].start, r.stmts[j].len) +
+				2;
 		}
 		bad = send_and_drain(c, piece.buf, &sent);
 		if (!sent || bad) {
-			const char *pos = bad ? PQresultErrorField(bad, PG_DIAG_STATEMENT_POSITION) : NULL;
+			const char *pos = bad ?
+				PQresultErrorField(bad, PG_DIAG_STATEMENT_POSITION) :
+				NULL;
 			long p = pos ? strtol(pos, NULL, 10) - 1 : -1;
 			/* The statement the position falls in; the piece's first without one. */
 			for (k = i; k + 1 < j && p >= chars[k + 1]; k++)
@@ -1864,8 +1949,8 @@ static bool rejected_unparsed(struct db *db, PGresult *bad)
 	const char *state = PQresultErrorField(bad, PG_DIAG_SQLSTATE);
 
 	return PQstatus(db->conn) == CONNECTION_OK &&
-	       PQtransactionStatus(db->conn) == PQTRANS_IDLE && state &&
-	       strncmp(state, "08", 2) && strncmp(state, "57", 2);
+		PQtransactionStatus(db->conn) == PQTRANS_IDLE && state &&
+		strncmp(state, "08", 2) && strncmp(state, "57", 2);
 }
 
 /* Events of a chunk run one item at a time, told with the chunk's indexes. */
@@ -1884,9 +1969,9 @@ static void shifted_done(void *arg, size_t index, long ms)
 
 /* Where one item's text stands in a chunk's query string. */
 struct chunk_seg {
-	size_t off;  /* bytes before the text */
-	size_t len;  /* bytes of the text */
-	long chars;  /* characters before the text, for error positions */
+	size_t off; /* bytes before the text */
+	size_t len; /* bytes of the text */
+	long chars; /* characters before the text, for error positions */
 };
 
 /*
@@ -1952,7 +2037,7 @@ static int pg_run_chunk(struct db *db, const struct db_item *items, size_t n,
 	/* One allocation of the right size: no doubling copies of a large text. */
 	for (i = 0; i < n; i++)
 		counted += db_item_size(&items[i]) + 4 * strlen(items[i].m->id) + 200 +
-			   strlen(db->history);
+			strlen(db->history);
 	sb_grow(&q, counted);
 	counted = 0;
 	if (!db->async_commits)
@@ -1978,7 +2063,8 @@ static int pg_run_chunk(struct db *db, const struct db_item *items, size_t n,
 	}
 	db->current_id = items[0].m->id;
 	if (!PQsendQuery(c, q.buf)) {
-		fail_result(db, NULL, FLUX_EXIT_MIGRATION, "cannot send the migrations", err);
+		fail_result(db, NULL, FLUX_EXIT_MIGRATION, "cannot send the migrations",
+			    err);
 		goto cleanup;
 	}
 	/* Sent: whatever happens next, the session may commit asynchronously. */
@@ -1995,7 +2081,8 @@ static int pg_run_chunk(struct db *db, const struct db_item *items, size_t n,
 			bad = res;
 			bad_item = cur;
 			/* Right after the marker's own end comes the history change. */
-			bad_history = cur >= 0 && after == 1 && items[cur].op != DB_REPEATABLE;
+			bad_history = cur >= 0 && after == 1 &&
+				items[cur].op != DB_REPEATABLE;
 			continue;
 		}
 		if (st == PGRES_SINGLE_TUPLE && PQnfields(res) == 1 &&
@@ -2033,8 +2120,10 @@ static int pg_run_chunk(struct db *db, const struct db_item *items, size_t n,
 		size_t k = bad_item < 0 ? 0 : (size_t)bad_item;
 		sb_addf(&what, "migration '%s' was running", items[k].m->id);
 		if (k + 1 < n)
-			sb_addf(&what, " (the %zu sent after it may still commit on the server, each "
-				"with its history row)", n - k - 1);
+			sb_addf(&what,
+				" (the %zu sent after it may still commit on the server, each "
+				"with its history row)",
+				n - k - 1);
 		fail_result(db, bad, FLUX_EXIT_UNAVAILABLE, what.buf, err);
 		sb_release(&what);
 		goto cleanup;
@@ -2043,7 +2132,9 @@ static int pg_run_chunk(struct db *db, const struct db_item *items, size_t n,
 		const struct db_item *it = &items[bad_item < 0 ? 0 : bad_item];
 		if (bad_history) {
 			struct sb what = SB_INIT;
-			sb_addf(&what, "cannot record migration '%s' in the history table", it->m->id);
+			sb_addf(&what,
+				"cannot record migration '%s' in the history table",
+				it->m->id);
 			fail_result(db, bad, FLUX_EXIT_MIGRATION, what.buf, err);
 			sb_release(&what);
 			err->id = xstrdup(it->m->id);
@@ -2062,13 +2153,15 @@ static int pg_run_chunk(struct db *db, const struct db_item *items, size_t n,
 		goto cleanup;
 	}
 	if (PQstatus(c) != CONNECTION_OK) {
-		fail_result(db, NULL, FLUX_EXIT_UNAVAILABLE, "cannot run the migrations", err);
+		fail_result(db, NULL, FLUX_EXIT_UNAVAILABLE, "cannot run the migrations",
+			    err);
 		goto cleanup;
 	}
 	if (cur != (long)n - 1) {
 		err_set(err, FLUX_EXIT_MIGRATION,
 			"lost track of the migrations sent together: %ld of %zu started (is a "
-			"column named \"flux:id\" selected?)", cur + 1, n);
+			"column named \"flux:id\" selected?)",
+			cur + 1, n);
 		goto cleanup;
 	}
 	if (db->pooled_pid &&
@@ -2117,8 +2210,9 @@ static int pg_run_one(struct db *db, const struct db_item *item, struct flux_err
 	if (pg_check_backend(db, err) || exec_statements(db, &u, err))
 		goto cleanup;
 	add_history_op(db, &sql, item);
-	if (sql.len && run_params(db, sql.buf, 0, NULL, NULL, FLUX_EXIT_MIGRATION,
-				  "cannot record the migration in the history table", err))
+	if (sql.len &&
+	    run_params(db, sql.buf, 0, NULL, NULL, FLUX_EXIT_MIGRATION,
+		       "cannot record the migration in the history table", err))
 		goto cleanup;
 	rc = 0;
 cleanup:
@@ -2150,18 +2244,18 @@ static void pg_lock_blockers(struct db *db, struct sb *out)
 
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
 		sb_addf(out, "pid %s (application '%s', %s for %s s, query '%s')",
-			PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
-			PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4));
+			PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
+			PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3),
+			PQgetvalue(res, 0, 4));
 	else
 		sb_adds(out, "a session that has since let go");
 	PQclear(res);
 }
 
-static const char init_template[] =
-	"[backend]\n"
-	"# migrations_schema = \"public\"\n"
-	"# migrations_table = \"_flux_migrations\"\n"
-	"# migrations_lock_id = 3589\n";
+static const char init_template[] = "[backend]\n"
+				    "# migrations_schema = \"public\"\n"
+				    "# migrations_table = \"_flux_migrations\"\n"
+				    "# migrations_lock_id = 3589\n";
 
 const struct db_backend db_postgres_backend = {
 	.name = "postgres",

@@ -28,8 +28,7 @@ struct spans {
 
 static int is_space(int c)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-	       c == '\v';
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
 static int is_alpha(int c)
@@ -161,13 +160,19 @@ static int plain_hosts(const char *r)
 	while (p < end) {
 		if (*p == '[') {
 			/* An IPv6 literal: hex digits, ':' and '.' up to ']'. */
-			for (p++; p < end && (hex_value((unsigned char)*p) >= 0 || *p == ':' || *p == '.'); p++)
+			for (p++; p < end &&
+			     (hex_value((unsigned char)*p) >= 0 || *p == ':' ||
+			      *p == '.');
+			     p++)
 				;
 			if (p >= end || *p++ != ']')
 				return 0;
 		} else {
-			for (; p < end && (is_alpha((unsigned char)*p) || is_digit((unsigned char)*p) ||
-					   *p == '.' || *p == '-' || *p == '_' || *p == '%'); p++)
+			for (; p < end &&
+			     (is_alpha((unsigned char)*p) ||
+			      is_digit((unsigned char)*p) || *p == '.' || *p == '-' ||
+			      *p == '_' || *p == '%');
+			     p++)
 				;
 		}
 		if (p < end && *p == ':')
@@ -431,7 +436,8 @@ static void find_text_spans(const char *s, struct spans *sp)
 			kv_fallback_spans(piece, &part, 1);
 			base = (size_t)(p - s);
 			for (i = 0; i < part.n; i++)
-				add_span(sp, base + part.v[i].start, base + part.v[i].end);
+				add_span(sp, base + part.v[i].start,
+					 base + part.v[i].end);
 			free(part.v);
 			free(piece);
 		}
@@ -446,7 +452,8 @@ static void find_text_spans(const char *s, struct spans *sp)
 			uri_spans(uri, any_scheme_length(uri), &part, 1);
 			base = (size_t)(start - s);
 			for (i = 0; i < part.n; i++)
-				add_span(sp, base + part.v[i].start, base + part.v[i].end);
+				add_span(sp, base + part.v[i].start,
+					 base + part.v[i].end);
 			free(part.v);
 			free(uri);
 		}
@@ -607,8 +614,8 @@ static char *scrub_reason(const char *reason, const char *in)
 /* Checks libpq leaves to connection time, done now so a typo is exit 3. */
 static char *check_options(const PQconninfoOption *opts)
 {
-	static const char *const sslmodes[] = { "disable", "allow", "prefer",
-		"require", "verify-ca", "verify-full" };
+	static const char *const sslmodes[] = { "disable", "allow",     "prefer",
+						"require", "verify-ca", "verify-full" };
 	const PQconninfoOption *o;
 	struct sb sb = SB_INIT;
 	size_t i;
@@ -619,13 +626,14 @@ static char *check_options(const PQconninfoOption *opts)
 		if (strcmp(o->keyword, "port") == 0) {
 			const char *p = o->val, *end;
 
-			for (; ; p = end + 1) {
+			for (;; p = end + 1) {
 				long v = 0;
 				const char *d;
 
 				end = p + strcspn(p, ",");
-				for (d = p; d < end && v <= 65535 &&
-					    is_digit((unsigned char)*d); d++)
+				for (d = p;
+				     d < end && v <= 65535 && is_digit((unsigned char)*d);
+				     d++)
 					v = v * 10 + (*d - '0');
 				if (d != end || (end > p && (v < 1 || v > 65535))) {
 					sb_addf(&sb, "invalid port number: \"%.*s\"",
@@ -648,8 +656,7 @@ static char *check_options(const PQconninfoOption *opts)
 	return NULL;
 }
 
-int pg_url_check(const char *in, const char *where, char **out,
-		       struct flux_err *err)
+int pg_url_check(const char *in, const char *where, char **out, struct flux_err *err)
 {
 	struct sb sb = SB_INIT;
 	PQconninfoOption *opts;
@@ -680,7 +687,8 @@ int pg_url_check(const char *in, const char *where, char **out,
 	 */
 	if (scheme && count_at(sb.buf) > 1) {
 		redacted = pg_url_redact(sb.buf);
-		err_set(err, FLUX_EXIT_CONFIG, "invalid database URL '%s'%s%s: it holds "
+		err_set(err, FLUX_EXIT_CONFIG,
+			"invalid database URL '%s'%s%s: it holds "
 			"more than one '@': write an '@' in the user name or password "
 			"(or anywhere else in the URL) as '%%40'",
 			redacted, where ? " in " : "", where ? where : "");

@@ -37,17 +37,20 @@ struct flux_err {
 	char *sqlstate; /* server errors only, else NULL */
 	char *detail;
 	char *hint;
-	char *context;  /* extra lines (e.g. source line and caret), may be NULL */
-	char *id;       /* the migration that failed, or NULL */
-	char *file;     /* the migration file the error points into, or NULL */
-	int line;       /* its line, or -1 */
+	char *context; /* extra lines (e.g. source line and caret), may be NULL */
+	char *id;      /* the migration that failed, or NULL */
+	char *file;    /* the migration file the error points into, or NULL */
+	int line;      /* its line, or -1 */
 };
 
-#define FLUX_ERR_INIT { FLUX_EXIT_OK, NULL, NULL, NULL, NULL, NULL, NULL, NULL, -1 }
+#define FLUX_ERR_INIT                                                      \
+	{                                                                  \
+		FLUX_EXIT_OK, NULL, NULL, NULL, NULL, NULL, NULL, NULL, -1 \
+	}
 
 /* Set code and message (replacing any earlier one). Always returns -1. */
-__attribute__((format(printf, 3, 4)))
-int err_set(struct flux_err *err, enum flux_exit code, const char *fmt, ...);
+__attribute__((format(printf, 3, 4))) int
+err_set(struct flux_err *err, enum flux_exit code, const char *fmt, ...);
 void err_release(struct flux_err *err);
 /* Move src into dst (dst released first); src is left empty. */
 void err_move(struct flux_err *dst, struct flux_err *src);

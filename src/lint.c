@@ -13,43 +13,43 @@
 
 const struct lint_rule_info lint_rules[LINT_NRULES] = {
 	[LINT_INDEX_NOT_CONCURRENT] = { "index-not-concurrent", LINT_ERROR,
-		"use CREATE INDEX / DROP INDEX / REINDEX ... CONCURRENTLY in a migration "
-		"whose first line is -- flux:no-transaction" },
+					"use CREATE INDEX / DROP INDEX / REINDEX ... CONCURRENTLY in a migration "
+					"whose first line is -- flux:no-transaction" },
 	[LINT_CONCURRENTLY_IN_TRANSACTION] = { "concurrently-in-transaction", LINT_ERROR,
-		"make -- flux:no-transaction the file's first line, and make the statement "
-		"re-runnable (IF NOT EXISTS / IF EXISTS)" },
+					       "make -- flux:no-transaction the file's first line, and make the statement "
+					       "re-runnable (IF NOT EXISTS / IF EXISTS)" },
 	[LINT_CONSTRAINT_NOT_VALID] = { "constraint-not-valid", LINT_ERROR,
-		"add the constraint with NOT VALID, then VALIDATE CONSTRAINT in a later "
-		"migration (or a -- flux:no-transaction one)" },
+					"add the constraint with NOT VALID, then VALIDATE CONSTRAINT in a later "
+					"migration (or a -- flux:no-transaction one)" },
 	[LINT_SET_NOT_NULL] = { "set-not-null", LINT_ERROR,
-		"add CHECK (col IS NOT NULL) NOT VALID; in a later migration VALIDATE "
-		"CONSTRAINT, then SET NOT NULL (no scan on PostgreSQL 12+) and drop the check" },
+				"add CHECK (col IS NOT NULL) NOT VALID; in a later migration VALIDATE "
+				"CONSTRAINT, then SET NOT NULL (no scan on PostgreSQL 12+) and drop the check" },
 	[LINT_COLUMN_TYPE_CHANGE] = { "column-type-change", LINT_ERROR,
-		"add a new column, backfill it in batches, move the application over, drop "
-		"the old one (varchar to text or a longer varchar needs no rewrite: suppress it)" },
+				      "add a new column, backfill it in batches, move the application over, drop "
+				      "the old one (varchar to text or a longer varchar needs no rewrite: suppress it)" },
 	[LINT_ADD_COLUMN_VOLATILE_DEFAULT] = { "add-column-volatile-default", LINT_ERROR,
-		"add the column without a default (or with a constant one), then SET DEFAULT "
-		"and backfill existing rows in batches" },
+					       "add the column without a default (or with a constant one), then SET DEFAULT "
+					       "and backfill existing rows in batches" },
 	[LINT_ADD_COLUMN_REQUIRED] = { "add-column-required", LINT_ERROR,
-		"add the column nullable or with a constant DEFAULT; backfill, then make it "
-		"NOT NULL the safe way" },
+				       "add the column nullable or with a constant DEFAULT; backfill, then make it "
+				       "NOT NULL the safe way" },
 	[LINT_UNIQUE_BUILDS_INDEX] = { "unique-builds-index", LINT_ERROR,
-		"CREATE UNIQUE INDEX CONCURRENTLY in a -- flux:no-transaction migration, then "
-		"ADD CONSTRAINT name UNIQUE USING INDEX (or PRIMARY KEY USING INDEX)" },
+				       "CREATE UNIQUE INDEX CONCURRENTLY in a -- flux:no-transaction migration, then "
+				       "ADD CONSTRAINT name UNIQUE USING INDEX (or PRIMARY KEY USING INDEX)" },
 	[LINT_TABLE_REWRITE] = { "table-rewrite", LINT_ERROR,
-		"use plain VACUUM, or an online tool such as pg_repack, outside migrations" },
+				 "use plain VACUUM, or an online tool such as pg_repack, outside migrations" },
 	[LINT_TRANSACTION_CONTROL] = { "transaction-control", LINT_ERROR,
-		"remove it: flux runs the file in one transaction; for statements that need "
-		"their own, make -- flux:no-transaction the first line" },
+				       "remove it: flux runs the file in one transaction; for statements that need "
+				       "their own, make -- flux:no-transaction the first line" },
 	[LINT_RENAME] = { "rename", LINT_WARNING,
-		"add the new column (or a view for a table), write to both, move readers "
-		"over, then drop the old name" },
+			  "add the new column (or a view for a table), write to both, move readers "
+			  "over, then drop the old name" },
 	[LINT_DROP_COLUMN_OR_TABLE] = { "drop-column-or-table", LINT_WARNING,
-		"deploy code that no longer uses it first, then drop it" },
+					"deploy code that no longer uses it first, then drop it" },
 	[LINT_MISSING_LOCK_TIMEOUT] = { "missing-lock-timeout", LINT_WARNING,
-		"begin the file with SET LOCAL lock_timeout = '5s' (SET lock_timeout in a "
-		"-- flux:no-transaction file), so a blocked ALTER fails instead of queueing "
-		"every query" },
+					"begin the file with SET LOCAL lock_timeout = '5s' (SET lock_timeout in a "
+					"-- flux:no-transaction file), so a blocked ALTER fails instead of queueing "
+					"every query" },
 };
 
 const char *lint_severity_name(enum lint_severity s)
@@ -72,8 +72,7 @@ static int is_blank(int c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-int lint_parse_rule_list(const char *s, unsigned *mask, const char **bad,
-			 size_t *bad_len)
+int lint_parse_rule_list(const char *s, unsigned *mask, const char **bad, size_t *bad_len)
 {
 	const char *p = s, *start, *stop;
 	int r;
@@ -184,7 +183,7 @@ static size_t skip_parens(const struct stmt *s, size_t i)
 struct name_entry {
 	char *schema; /* NULL: unqualified */
 	char *name;
-	char *extra;  /* a constraint's name, for not_valid; else NULL */
+	char *extra; /* a constraint's name, for not_valid; else NULL */
 };
 
 struct name_set {
@@ -213,8 +212,7 @@ static void set_add(struct name_set *set, const struct qname *q, const char *ext
 	e->extra = extra ? xstrdup(extra) : NULL;
 }
 
-static bool set_has(const struct name_set *set, const struct qname *q,
-		    const char *extra)
+static bool set_has(const struct name_set *set, const struct qname *q, const char *extra)
 {
 	size_t i;
 
@@ -256,9 +254,10 @@ struct file {
 	unsigned file_ignore, stmt_ignore;
 };
 
-__attribute__((format(printf, 4, 5)))
-static void report(struct file *f, enum lint_rule rule, const struct sqltok *where,
-		   const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static void report(struct file *f,
+							 enum lint_rule rule,
+							 const struct sqltok *where,
+							 const char *fmt, ...)
 {
 	struct lint_finding *fi;
 	struct sb msg = SB_INIT;
@@ -279,8 +278,8 @@ static void report(struct file *f, enum lint_rule rule, const struct sqltok *whe
 	fi->message = sb_detach(&msg, NULL);
 }
 
-__attribute__((format(printf, 2, 3)))
-static void note(struct lint_result *out, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void note(struct lint_result *out,
+						       const char *fmt, ...)
 {
 	struct sb msg = SB_INIT;
 	va_list ap;
@@ -313,7 +312,8 @@ static void needs_lock_timeout(struct file *f, const struct sqltok *where,
 	f->lock_reported = true;
 	report(f, LINT_MISSING_LOCK_TIMEOUT, where,
 	       "%s '%s' with no lock_timeout set before it: while it waits for its lock, "
-	       "every query on the table waits behind it", verb, show(table, &b));
+	       "every query on the table waits behind it",
+	       verb, show(table, &b));
 	sb_release(&b);
 }
 
@@ -349,7 +349,8 @@ static void on_create_index(struct file *f, const struct stmt *s, size_t i)
 	} else if (!set_has(&f->tables, &table, NULL)) {
 		report(f, LINT_INDEX_NOT_CONCURRENT, s->t[0],
 		       "CREATE INDEX on existing table '%s' without CONCURRENTLY blocks "
-		       "writes to it while the index builds", show(&table, &b));
+		       "writes to it while the index builds",
+		       show(&table, &b));
 	}
 	sb_release(&b);
 }
@@ -427,7 +428,8 @@ static void on_drop(struct file *f, const struct stmt *s)
 			if (!set_has(&f->indexes, &q, NULL)) {
 				report(f, LINT_INDEX_NOT_CONCURRENT, s->t[0],
 				       "DROP INDEX '%s' without CONCURRENTLY locks its table against "
-				       "reads and writes", show(&q, &b));
+				       "reads and writes",
+				       show(&q, &b));
 				break;
 			}
 			if (!punct(s, i, ','))
@@ -451,8 +453,8 @@ static void on_reindex(struct file *f, const struct stmt *s)
 
 	/* CONCURRENTLY after the kind, or in the option list (PostgreSQL 14+). */
 	for (k = 1; k < s->n; k++)
-		if (kw(s, k, "concurrently") && !(k + 1 < s->n && (kw(s, k + 1, "false") ||
-								  kw(s, k + 1, "off")))) {
+		if (kw(s, k, "concurrently") &&
+		    !(k + 1 < s->n && (kw(s, k + 1, "false") || kw(s, k + 1, "off")))) {
 			conc = s->t[k];
 			break;
 		}
@@ -475,7 +477,8 @@ static void on_reindex(struct file *f, const struct stmt *s)
 		   !(index && set_has(&f->indexes, &q, NULL))) {
 		report(f, LINT_INDEX_NOT_CONCURRENT, s->t[0],
 		       "REINDEX without CONCURRENTLY blocks writes to '%s' (and reads that "
-		       "use its indexes)", show(&q, &b));
+		       "use its indexes)",
+		       show(&q, &b));
 	}
 	sb_release(&b);
 }
@@ -545,7 +548,8 @@ static void on_transaction(struct file *f, const struct stmt *s)
 		return;
 	report(f, LINT_TRANSACTION_CONTROL, s->t[0],
 	       "%s inside a transactional migration: flux already runs the file in a "
-	       "transaction with its history row, and this breaks that atomicity", what);
+	       "transaction with its history row, and this breaks that atomicity",
+	       what);
 }
 
 /* --- SET lock_timeout ---------------------------------------------------- */
@@ -619,10 +623,13 @@ static void on_select(struct file *f, const struct stmt *s)
 static bool volatile_function(const char *name)
 {
 	static const char *const names[] = {
-		"random", "random_normal", "gen_random_uuid", "gen_random_bytes",
-		"uuid_generate_v1", "uuid_generate_v1mc", "uuid_generate_v4",
-		"uuidv4", "uuidv7", "clock_timestamp", "timeofday", "nextval",
-		"txid_current", "pg_current_xact_id",
+		"random",           "random_normal",
+		"gen_random_uuid",  "gen_random_bytes",
+		"uuid_generate_v1", "uuid_generate_v1mc",
+		"uuid_generate_v4", "uuidv4",
+		"uuidv7",           "clock_timestamp",
+		"timeofday",        "nextval",
+		"txid_current",     "pg_current_xact_id",
 	};
 	size_t i;
 
@@ -635,16 +642,17 @@ static bool volatile_function(const char *name)
 static bool serial_type(const char *name)
 {
 	return !strcmp(name, "serial") || !strcmp(name, "serial2") ||
-	       !strcmp(name, "serial4") || !strcmp(name, "serial8") ||
-	       !strcmp(name, "smallserial") || !strcmp(name, "bigserial");
+		!strcmp(name, "serial4") || !strcmp(name, "serial8") ||
+		!strcmp(name, "smallserial") || !strcmp(name, "bigserial");
 }
 
 /* A word that starts a column constraint: where a DEFAULT expression ends. */
 static bool column_constraint_word(const struct stmt *s, size_t i)
 {
 	static const char *const words[] = {
-		"not", "null", "constraint", "check", "unique", "primary", "references",
-		"generated", "collate", "default", "deferrable", "initially",
+		"not",     "null",    "constraint", "check",
+		"unique",  "primary", "references", "generated",
+		"collate", "default", "deferrable", "initially",
 	};
 	size_t k;
 
@@ -706,7 +714,8 @@ static void on_add_column(struct file *f, const struct stmt *s, size_t i, size_t
 					d--;
 				else if (!d && column_constraint_word(s, e))
 					break;
-				if (!vol && s->t[e]->kind == SQLTOK_WORD && punct(s, e + 1, '(') &&
+				if (!vol && s->t[e]->kind == SQLTOK_WORD &&
+				    punct(s, e + 1, '(') &&
 				    volatile_function(s->t[e]->val))
 					vol = s->t[e];
 			}
@@ -721,11 +730,13 @@ static void on_add_column(struct file *f, const struct stmt *s, size_t i, size_t
 	else if (generated && identity)
 		report(f, LINT_ADD_COLUMN_VOLATILE_DEFAULT, where,
 		       "ADD COLUMN '%s' GENERATED ... AS IDENTITY on existing table '%s' "
-		       "rewrites the table under an ACCESS EXCLUSIVE lock", col->val, b.buf);
+		       "rewrites the table under an ACCESS EXCLUSIVE lock",
+		       col->val, b.buf);
 	else if (generated && stored)
 		report(f, LINT_ADD_COLUMN_VOLATILE_DEFAULT, where,
 		       "ADD COLUMN '%s' GENERATED ... STORED on existing table '%s' "
-		       "rewrites the table under an ACCESS EXCLUSIVE lock", col->val, b.buf);
+		       "rewrites the table under an ACCESS EXCLUSIVE lock",
+		       col->val, b.buf);
 	else if (vol)
 		report(f, LINT_ADD_COLUMN_VOLATILE_DEFAULT, where,
 		       "ADD COLUMN '%s' with volatile DEFAULT %s() on existing table '%s' "
@@ -745,9 +756,8 @@ static void on_add_column(struct file *f, const struct stmt *s, size_t i, size_t
 }
 
 /* ADD [CONSTRAINT name] CHECK|FOREIGN KEY|UNIQUE|PRIMARY KEY ..., [i, end). */
-static void on_add_constraint(struct file *f, const struct stmt *s, size_t i,
-			      size_t end, const struct sqltok *where,
-			      const struct qname *table)
+static void on_add_constraint(struct file *f, const struct stmt *s, size_t i, size_t end,
+			      const struct sqltok *where, const struct qname *table)
 {
 	const char *name = NULL;
 	bool not_valid = false;
@@ -798,7 +808,7 @@ static void on_add_constraint(struct file *f, const struct stmt *s, size_t i,
 static bool table_constraint_word(const struct stmt *s, size_t i)
 {
 	return kw(s, i, "constraint") || kw(s, i, "check") || kw(s, i, "unique") ||
-	       kw(s, i, "primary") || kw(s, i, "foreign") || kw(s, i, "exclude");
+		kw(s, i, "primary") || kw(s, i, "foreign") || kw(s, i, "exclude");
 }
 
 /* One action of ALTER TABLE: tokens [i, end). */
@@ -812,7 +822,8 @@ static void on_action(struct file *f, const struct stmt *s, size_t i, size_t end
 		return;
 	show(table, &b);
 	if (kw(s, i, "validate") && kw(s, i + 1, "constraint") && is_name(s, i + 2)) {
-		if (!f->opt->no_transaction && set_has(&f->not_valid, table, s->t[i + 2]->val))
+		if (!f->opt->no_transaction &&
+		    set_has(&f->not_valid, table, s->t[i + 2]->val))
 			report(f, LINT_CONSTRAINT_NOT_VALID, where,
 			       "VALIDATE CONSTRAINT '%s' in the same transaction as its ADD ... "
 			       "NOT VALID: the ADD's lock is held during the whole check",
@@ -838,7 +849,8 @@ static void on_action(struct file *f, const struct stmt *s, size_t i, size_t end
 			if (existing)
 				report(f, LINT_RENAME, where,
 				       "RENAME of existing table '%s' to '%s' breaks running code "
-				       "that uses the old name", b.buf, to.name ? to.name : "?");
+				       "that uses the old name",
+				       b.buf, to.name ? to.name : "?");
 			else
 				set_add(&f->tables, &to, NULL);
 		} else if (!kw(s, i + 1, "constraint") && existing) {
@@ -846,7 +858,8 @@ static void on_action(struct file *f, const struct stmt *s, size_t i, size_t end
 
 			report(f, LINT_RENAME, where,
 			       "RENAME COLUMN '%s' of existing table '%s' breaks running code "
-			       "that uses the old name", is_name(s, c) ? s->t[c]->val : "?", b.buf);
+			       "that uses the old name",
+			       is_name(s, c) ? s->t[c]->val : "?", b.buf);
 		}
 		goto done;
 	}
@@ -866,9 +879,11 @@ static void on_action(struct file *f, const struct stmt *s, size_t i, size_t end
 			if (!set_has(&f->validated, table, NULL))
 				report(f, LINT_SET_NOT_NULL, where,
 				       "SET NOT NULL on column '%s' of existing table '%s' scans the "
-				       "whole table under an ACCESS EXCLUSIVE lock", col, b.buf);
+				       "whole table under an ACCESS EXCLUSIVE lock",
+				       col, b.buf);
 		} else if (kw(s, c, "type") ||
-			   (kw(s, c, "set") && kw(s, c + 1, "data") && kw(s, c + 2, "type"))) {
+			   (kw(s, c, "set") && kw(s, c + 1, "data") &&
+			    kw(s, c + 2, "type"))) {
 			report(f, LINT_COLUMN_TYPE_CHANGE, where,
 			       "changing the type of column '%s' of existing table '%s' rewrites "
 			       "the table and its indexes under an ACCESS EXCLUSIVE lock",
@@ -881,7 +896,8 @@ static void on_action(struct file *f, const struct stmt *s, size_t i, size_t end
 			c += 2;
 		report(f, LINT_DROP_COLUMN_OR_TABLE, where,
 		       "DROP COLUMN '%s' of existing table '%s' breaks running code that "
-		       "still uses it", is_name(s, c) ? s->t[c]->val : "?", b.buf);
+		       "still uses it",
+		       is_name(s, c) ? s->t[c]->val : "?", b.buf);
 	}
 done:
 	sb_release(&b);
@@ -961,7 +977,8 @@ static unsigned directive_mask(const struct sqltok *c, struct lint_result *out)
 		if (r >= 0)
 			mask |= BIT(r);
 		else
-			note(out, "unknown rule '%.*s' in flux:lint-ignore at line %d (ignored)",
+			note(out,
+			     "unknown rule '%.*s' in flux:lint-ignore at line %d (ignored)",
 			     (int)(p - start), start, c->line);
 		while (*p == ' ' || *p == '\t')
 			p++;

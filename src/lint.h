@@ -48,9 +48,9 @@ enum lint_rule {
 enum lint_severity { LINT_WARNING = 0, LINT_ERROR };
 
 struct lint_rule_info {
-	const char *id;       /* "index-not-concurrent" */
+	const char *id; /* "index-not-concurrent" */
 	enum lint_severity severity;
-	const char *hint;     /* the safe way, one line */
+	const char *hint; /* the safe way, one line */
 };
 
 extern const struct lint_rule_info lint_rules[LINT_NRULES];
@@ -70,9 +70,9 @@ int lint_parse_rule_list(const char *s, unsigned *mask, const char **bad,
 			 size_t *bad_len);
 
 struct lint_options {
-	unsigned ignore;       /* rules never reported: 1u << rule */
-	bool no_transaction;   /* the file's first line is -- flux:no-transaction */
-	bool undo;             /* an undo migration: reversing its up is expected */
+	unsigned ignore;     /* rules never reported: 1u << rule */
+	bool no_transaction; /* the file's first line is -- flux:no-transaction */
+	bool undo;           /* an undo migration: reversing its up is expected */
 	/*
 	 * A DDL lock timeout is configured for the run (ddl_lock_timeout,
 	 * FLUX_DDL_LOCK_TIMEOUT): missing-lock-timeout is then not reported.
@@ -94,7 +94,10 @@ struct lint_result {
 	size_t nnotes, notes_alloc;
 };
 
-#define LINT_RESULT_INIT { NULL, 0, 0, NULL, 0, 0 }
+#define LINT_RESULT_INIT               \
+	{                              \
+		NULL, 0, 0, NULL, 0, 0 \
+	}
 
 /*
  * Lint text[0..len) (normalised, no BOM), appending to out. A text the

@@ -26,10 +26,14 @@ static int log_enabled(enum log_level level)
 const char *log_level_name(enum log_level level)
 {
 	switch (level) {
-	case LOG_DEBUG: return "debug";
-	case LOG_INFO: return "info";
-	case LOG_WARNING: return "warning";
-	case LOG_ERROR: return "error";
+	case LOG_DEBUG:
+		return "debug";
+	case LOG_INFO:
+		return "info";
+	case LOG_WARNING:
+		return "warning";
+	case LOG_ERROR:
+		return "error";
 	}
 	return "info";
 }
@@ -105,8 +109,8 @@ static void add_text_escaped(struct sb *out, const char *s, size_t len)
 	}
 }
 
-void log_emit(enum log_level level, const char *event,
-	      const struct log_fields *fields, const char *fmt, ...)
+void log_emit(enum log_level level, const char *event, const struct log_fields *fields,
+	      const char *fmt, ...)
 {
 	struct sb msg = SB_INIT, out = SB_INIT;
 	va_list ap;

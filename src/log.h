@@ -23,14 +23,18 @@ struct log_fields {
 	const char *file;
 	int line;
 };
-#define LOG_FIELDS_INIT { NULL, -1, NULL, NULL, -1 }
+#define LOG_FIELDS_INIT                  \
+	{                                \
+		NULL, -1, NULL, NULL, -1 \
+	}
 
 void log_setup(enum log_level threshold, enum log_format format);
 const char *log_level_name(enum log_level level);
 
-__attribute__((format(printf, 4, 5)))
-void log_emit(enum log_level level, const char *event,
-	      const struct log_fields *fields, const char *fmt, ...);
+__attribute__((format(printf, 4, 5))) void log_emit(enum log_level level,
+						    const char *event,
+						    const struct log_fields *fields,
+						    const char *fmt, ...);
 
 #define log_debug(event, ...) log_emit(LOG_DEBUG, event, NULL, __VA_ARGS__)
 #define log_info(event, ...) log_emit(LOG_INFO, event, NULL, __VA_ARGS__)

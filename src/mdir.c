@@ -53,8 +53,7 @@ static void ents_release(struct ents *e)
 	e->n = e->alloc = 0;
 }
 
-static void ents_add(struct ents *e, const char *name, size_t idlen,
-		     enum ent_kind kind)
+static void ents_add(struct ents *e, const char *name, size_t idlen, enum ent_kind kind)
 {
 	XGROW(e->v, e->alloc, e->n + 1);
 	e->v[e->n].id = xstrndup(name, idlen);
@@ -99,8 +98,8 @@ static char *path_join(const char *root, const char *name)
  * offset in src and *why the reason (NULL for a NUL byte); *outlen is how
  * much was written, so the line of the fault can be counted in dst.
  */
-static int scan_text(char *dst, const char *src, size_t len, size_t *outlen,
-		     size_t *bad, const char **why)
+static int scan_text(char *dst, const char *src, size_t len, size_t *outlen, size_t *bad,
+		     const char **why)
 {
 	const unsigned char *s = (const unsigned char *)src;
 	size_t i = 0, o = 0, n;
@@ -149,8 +148,8 @@ static size_t count_lines(const char *s, size_t len)
 	return lines;
 }
 
-static int scan_error(struct flux_err *err, const char *path, size_t bad,
-		      const char *why, const char *done, size_t donelen)
+static int scan_error(struct flux_err *err, const char *path, size_t bad, const char *why,
+		      const char *done, size_t donelen)
 {
 	size_t line = count_lines(done, donelen);
 
@@ -163,8 +162,8 @@ static int scan_error(struct flux_err *err, const char *path, size_t bad,
 		       path, bad, line, why);
 }
 
-int mdir_normalise(const char *raw, size_t len, const char *path,
-		   struct sb *out, struct flux_err *err)
+int mdir_normalise(const char *raw, size_t len, const char *path, struct sb *out,
+		   struct flux_err *err)
 {
 	size_t olen, bad;
 	const char *why;
@@ -241,13 +240,13 @@ static int read_file(const char *path, struct sb *raw, struct flux_err *err)
 		return err_set(err, FLUX_EXIT_DIRECTORY, "cannot read migration '%s': %s",
 			       path, strerror(errno));
 	if (fstat(fd, &st)) {
-		err_set(err, FLUX_EXIT_DIRECTORY, "cannot read migration '%s': %s",
-			path, strerror(errno));
+		err_set(err, FLUX_EXIT_DIRECTORY, "cannot read migration '%s': %s", path,
+			strerror(errno));
 		goto cleanup;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		err_set(err, FLUX_EXIT_DIRECTORY, "cannot read migration '%s': %s",
-			path, strerror(EISDIR));
+		err_set(err, FLUX_EXIT_DIRECTORY, "cannot read migration '%s': %s", path,
+			strerror(EISDIR));
 		goto cleanup;
 	}
 	if (!S_ISREG(st.st_mode)) {
@@ -257,7 +256,8 @@ static int read_file(const char *path, struct sb *raw, struct flux_err *err)
 	}
 	if (st.st_size > MDIR_MAX_FILE) {
 		err_set(err, FLUX_EXIT_DIRECTORY,
-			"migration '%s' is too large (%lld bytes, limit " MDIR_MAX_FILE_TEXT ")",
+			"migration '%s' is too large (%lld bytes, limit " MDIR_MAX_FILE_TEXT
+			")",
 			path, (long long)st.st_size);
 		goto cleanup;
 	}
@@ -266,7 +266,8 @@ static int read_file(const char *path, struct sb *raw, struct flux_err *err)
 		if (raw->alloc - 1 - raw->len == 0) {
 			if ((off_t)(raw->len - start) > MDIR_MAX_FILE) {
 				err_set(err, FLUX_EXIT_DIRECTORY,
-					"migration '%s' is too large (limit " MDIR_MAX_FILE_TEXT ")",
+					"migration '%s' is too large (limit " MDIR_MAX_FILE_TEXT
+					")",
 					path);
 				goto cleanup;
 			}
@@ -276,8 +277,8 @@ static int read_file(const char *path, struct sb *raw, struct flux_err *err)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			err_set(err, FLUX_EXIT_DIRECTORY, "cannot read migration '%s': %s",
-				path, strerror(errno));
+			err_set(err, FLUX_EXIT_DIRECTORY,
+				"cannot read migration '%s': %s", path, strerror(errno));
 			goto cleanup;
 		}
 		if (n == 0)
@@ -304,9 +305,8 @@ cleanup:
  * rejects is exit 4 before the database is touched. On failure buf is
  * left as it was.
  */
-static int load_sql(const char *path, struct sb *buf, char *hash,
-		    size_t *bom_len, bool *no_tx, bool split,
-		    struct flux_err *err)
+static int load_sql(const char *path, struct sb *buf, char *hash, size_t *bom_len,
+		    bool *no_tx, bool split, struct flux_err *err)
 {
 	size_t start = buf->len, olen, bad, skip = 0;
 	const char *why;
@@ -357,9 +357,8 @@ fail:
  * Check and hash one file at mdir_read() time, keeping only its length:
  * scratch holds one file at a time, so memory stays at the largest file.
  */
-static int scan_sql(const char *path, struct sb *scratch, char *hash,
-		    size_t *len, size_t *bom_len, bool *no_tx,
-		    struct flux_err *err)
+static int scan_sql(const char *path, struct sb *scratch, char *hash, size_t *len,
+		    size_t *bom_len, bool *no_tx, struct flux_err *err)
 {
 	sb_reset(scratch);
 	if (load_sql(path, scratch, hash, bom_len, no_tx, true, err))
@@ -386,9 +385,10 @@ int mdir_load(const struct mdir_migration *m, bool undo, struct sb *out,
 		return -1;
 	if (strcmp(hash, want) != 0) {
 		sb_setlen(out, start);
-		return err_set(err, FLUX_EXIT_DIRECTORY,
-			       "migration '%s' changed while flux was running (MD5 %s, was %s)",
-			       path, hash, want);
+		return err_set(
+			err, FLUX_EXIT_DIRECTORY,
+			"migration '%s' changed while flux was running (MD5 %s, was %s)",
+			path, hash, want);
 	}
 	return 0;
 }
@@ -439,8 +439,8 @@ void mdir_release(struct mdir *dir)
  * repeatable: inside pre-apply/ or post-apply/, where an undo file or a .py
  * is an error. In the root, *has_pre / *has_post report those sub-folders.
  */
-static int list_dir(const char *dirpath, bool repeatable, struct ents *out,
-		    bool *has_pre, bool *has_post, struct flux_err *err)
+static int list_dir(const char *dirpath, bool repeatable, struct ents *out, bool *has_pre,
+		    bool *has_post, struct flux_err *err)
 {
 	struct dirent *de;
 	DIR *d;
@@ -450,7 +450,8 @@ static int list_dir(const char *dirpath, bool repeatable, struct ents *out,
 	if (!d) {
 		if (errno == ENOENT)
 			return err_set(err, FLUX_EXIT_DIRECTORY,
-				       "migration directory '%s' does not exist", dirpath);
+				       "migration directory '%s' does not exist",
+				       dirpath);
 		return err_set(err, FLUX_EXIT_DIRECTORY,
 			       "cannot open migration directory '%s': %s", dirpath,
 			       strerror(errno));
@@ -464,8 +465,8 @@ static int list_dir(const char *dirpath, bool repeatable, struct ents *out,
 		if (!de) {
 			if (errno) {
 				err_set(err, FLUX_EXIT_DIRECTORY,
-					"cannot read migration directory '%s': %s", dirpath,
-					strerror(errno));
+					"cannot read migration directory '%s': %s",
+					dirpath, strerror(errno));
 				goto cleanup;
 			}
 			break;
@@ -522,9 +523,8 @@ cleanup:
 }
 
 /* Load pre-apply/ or post-apply/ (which must then be a directory). */
-static int read_repeatable(const char *root, const char *sub,
-			   struct mdir_migration **vp, size_t *np,
-			   struct sb *scratch, struct flux_err *err)
+static int read_repeatable(const char *root, const char *sub, struct mdir_migration **vp,
+			   size_t *np, struct sb *scratch, struct flux_err *err)
 {
 	struct ents e = { NULL, 0, 0 };
 	struct mdir_migration *v = NULL;
@@ -534,13 +534,15 @@ static int read_repeatable(const char *root, const char *sub,
 	int ret = -1;
 
 	if (stat(dirpath, &st)) {
-		err_set(err, FLUX_EXIT_DIRECTORY, "cannot open migration directory '%s': %s",
-			dirpath, strerror(errno));
+		err_set(err, FLUX_EXIT_DIRECTORY,
+			"cannot open migration directory '%s': %s", dirpath,
+			strerror(errno));
 		goto cleanup;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		err_set(err, FLUX_EXIT_DIRECTORY, "cannot open migration directory '%s': %s",
-			dirpath, strerror(ENOTDIR));
+		err_set(err, FLUX_EXIT_DIRECTORY,
+			"cannot open migration directory '%s': %s", dirpath,
+			strerror(ENOTDIR));
 		goto cleanup;
 	}
 	if (list_dir(dirpath, true, &e, NULL, NULL, err))
@@ -572,8 +574,8 @@ cleanup:
 }
 
 /* Pair sorted entries into migrations and load their files. */
-static int build_migrations(struct mdir *dir, struct ents *e,
-			    struct sb *scratch, struct flux_err *err)
+static int build_migrations(struct mdir *dir, struct ents *e, struct sb *scratch,
+			    struct flux_err *err)
 {
 	size_t alloc = 0, i = 0, j;
 
@@ -594,7 +596,8 @@ static int build_migrations(struct mdir *dir, struct ents *e,
 			char *a = path_join(dir->root, sql->name);
 			char *b = path_join(dir->root, py->name);
 			err_set(err, FLUX_EXIT_DIRECTORY,
-				"duplicate migration id '%s': '%s' and '%s'", sql->id, a, b);
+				"duplicate migration id '%s': '%s' and '%s'", sql->id, a,
+				b);
 			free(a);
 			free(b);
 			return -1;
@@ -603,8 +606,9 @@ static int build_migrations(struct mdir *dir, struct ents *e,
 		if (!up || (py && undo)) {
 			char *p = path_join(dir->root, undo->name);
 			if (!up)
-				log_warn("migration_dir", "ignoring '%s': there is no '%s.sql'",
-					 p, undo->id);
+				log_warn("migration_dir",
+					 "ignoring '%s': there is no '%s.sql'", p,
+					 undo->id);
 			else
 				log_warn("migration_dir",
 					 "ignoring '%s': '%s' is a python migration, whose undo is in the .py file",
@@ -653,9 +657,11 @@ int mdir_read(struct mdir *dir, const char *root, struct flux_err *err)
 		goto cleanup;
 	if (build_migrations(dir, &e, &scratch, err))
 		goto cleanup;
-	if (has_pre && read_repeatable(root, PRE_DIR, &dir->pre, &dir->npre, &scratch, err))
+	if (has_pre &&
+	    read_repeatable(root, PRE_DIR, &dir->pre, &dir->npre, &scratch, err))
 		goto cleanup;
-	if (has_post && read_repeatable(root, POST_DIR, &dir->post, &dir->npost, &scratch, err))
+	if (has_post &&
+	    read_repeatable(root, POST_DIR, &dir->post, &dir->npost, &scratch, err))
 		goto cleanup;
 	ret = 0;
 cleanup:
@@ -677,6 +683,6 @@ const struct mdir_migration *mdir_find(const struct mdir *dir, const char *id)
 {
 	if (!dir || !dir->nmigrations || !id)
 		return NULL;
-	return bsearch(id, dir->migrations, dir->nmigrations,
-		       sizeof(*dir->migrations), find_cmp);
+	return bsearch(id, dir->migrations, dir->nmigrations, sizeof(*dir->migrations),
+		       find_cmp);
 }

@@ -29,14 +29,14 @@ enum mdir_kind { MDIR_SQL = 0, MDIR_PY };
 struct mdir_migration {
 	char *id;
 	enum mdir_kind kind;
-	char *path;       /* up file as given: "migrations/0001_x.sql" */
-	size_t text_len;  /* bytes of the normalised up text, BOM removed */
-	size_t bom_len;   /* 3 when the file began with a BOM (for positions) */
-	char hash[33];    /* MD5 hex; "" for .py (cannot be recomputed) */
+	char *path;          /* up file as given: "migrations/0001_x.sql" */
+	size_t text_len;     /* bytes of the normalised up text, BOM removed */
+	size_t bom_len;      /* 3 when the file began with a BOM (for positions) */
+	char hash[33];       /* MD5 hex; "" for .py (cannot be recomputed) */
 	bool no_transaction; /* first line is "-- flux:no-transaction" */
-	char *undo_path;  /* NULL when there is no ID.undo.sql */
-	size_t undo_len;  /* bytes of the normalised undo text, BOM removed */
-	char undo_hash[33]; /* MD5 hex of the undo file, to see it change */
+	char *undo_path;     /* NULL when there is no ID.undo.sql */
+	size_t undo_len;     /* bytes of the normalised undo text, BOM removed */
+	char undo_hash[33];  /* MD5 hex of the undo file, to see it change */
 	bool undo_no_transaction;
 };
 
@@ -44,7 +44,7 @@ struct mdir {
 	char *root;
 	struct mdir_migration *migrations; /* sorted by id */
 	size_t nmigrations;
-	struct mdir_migration *pre;  /* pre-apply/, sorted; never .py or undo */
+	struct mdir_migration *pre; /* pre-apply/, sorted; never .py or undo */
 	size_t npre;
 	struct mdir_migration *post; /* post-apply/, sorted */
 	size_t npost;
@@ -77,8 +77,8 @@ const struct mdir_migration *mdir_find(const struct mdir *dir, const char *id);
  * Appends the normalised text (BOM kept) to out. `path` names the file in
  * the error message. Returns 0 or -1.
  */
-int mdir_normalise(const char *raw, size_t len, const char *path,
-		   struct sb *out, struct flux_err *err);
+int mdir_normalise(const char *raw, size_t len, const char *path, struct sb *out,
+		   struct flux_err *err);
 
 /* Lowercase hex MD5 of data into out[33]. */
 void mdir_md5_hex(const void *data, size_t len, char out[33]);

@@ -95,8 +95,8 @@ static enum plan_state recorded_state(const struct mdir_migration *mig,
 	return PLAN_MODIFIED;
 }
 
-void plan_build(struct plan *plan, const struct mdir *dir,
-		const struct plan_row *rows, size_t nrows)
+void plan_build(struct plan *plan, const struct mdir *dir, const struct plan_row *rows,
+		size_t nrows)
 {
 	const struct plan_row **r = NULL;
 	const struct mdir_migration **m = NULL;
@@ -141,8 +141,7 @@ void plan_build(struct plan *plan, const struct mdir *dir,
 		else if (j == nrows)
 			c = -1;
 		else
-			c = strcmp(str_or_empty(m[i]->id),
-				   str_or_empty(r[j]->id));
+			c = strcmp(str_or_empty(m[i]->id), str_or_empty(r[j]->id));
 
 		if (c == 0) {
 			e->mig = m[i++];
@@ -197,7 +196,8 @@ int plan_validate(const struct plan *plan, struct flux_err *err)
 	if (!plan->nproblems)
 		return 0;
 	last = last_applied_id(plan);
-	sb_addf(&sb, "migration history does not match the migration directory: %zu problem%s",
+	sb_addf(&sb,
+		"migration history does not match the migration directory: %zu problem%s",
 		plan->nproblems, plan->nproblems == 1 ? "" : "s");
 	for (i = 0; i < plan->nentries; i++) {
 		const struct plan_entry *e = &plan->entries[i];
@@ -208,7 +208,8 @@ int plan_validate(const struct plan *plan, struct flux_err *err)
 				e->id);
 			break;
 		case PLAN_OUT_OF_ORDER:
-			sb_addf(&sb, "\n  %s: inserted: not applied but older than the last applied migration %s",
+			sb_addf(&sb,
+				"\n  %s: inserted: not applied but older than the last applied migration %s",
 				e->id, str_or_empty(last));
 			break;
 		case PLAN_MODIFIED:
@@ -227,8 +228,7 @@ int plan_validate(const struct plan *plan, struct flux_err *err)
 }
 
 int plan_apply_list(const struct plan *plan, size_t limit,
-		    const struct mdir_migration ***out, size_t *n,
-		    struct flux_err *err)
+		    const struct mdir_migration ***out, size_t *n, struct flux_err *err)
 {
 	const struct mdir_migration **list = NULL;
 	size_t want = plan->npending, i, k = 0;
@@ -247,9 +247,10 @@ int plan_apply_list(const struct plan *plan, size_t limit,
 			continue;
 		if (e->mig->kind == MDIR_PY) {
 			free(list);
-			return err_set(err, FLUX_EXIT_DIRECTORY,
-				       "pending migration '%s' is a Python migration: apply it with flux-migrations (Python) or convert it to .sql",
-				       str_or_empty(e->mig->path));
+			return err_set(
+				err, FLUX_EXIT_DIRECTORY,
+				"pending migration '%s' is a Python migration: apply it with flux-migrations (Python) or convert it to .sql",
+				str_or_empty(e->mig->path));
 		}
 		list[k++] = e->mig;
 	}
@@ -288,9 +289,10 @@ int plan_rollback_list(const struct plan *plan, enum plan_rollback_mode mode,
 	case PLAN_RB_TO:
 		stop = to_id ? find_applied(plan, to_id) : 0;
 		if (!stop)
-			return err_set(err, FLUX_EXIT_USAGE,
-				       "cannot roll back to '%s': it is not an applied migration",
-				       str_or_empty(to_id));
+			return err_set(
+				err, FLUX_EXIT_USAGE,
+				"cannot roll back to '%s': it is not an applied migration",
+				str_or_empty(to_id));
 		stop--;
 		want = plan->napplied;
 		break;
@@ -318,9 +320,10 @@ int plan_rollback_list(const struct plan *plan, enum plan_rollback_mode mode,
 		}
 		if (e->mig->kind == MDIR_PY) {
 			free(list);
-			return err_set(err, FLUX_EXIT_DIRECTORY,
-				       "cannot roll back migration '%s': it is a Python migration: undo it with flux-migrations (Python)",
-				       str_or_empty(e->mig->path));
+			return err_set(
+				err, FLUX_EXIT_DIRECTORY,
+				"cannot roll back migration '%s': it is a Python migration: undo it with flux-migrations (Python)",
+				str_or_empty(e->mig->path));
 		}
 		list[k++] = e->mig;
 	}
@@ -368,41 +371,45 @@ static bool has_suffix(const char *s, const char *suffix)
 	return n > k && strcmp(s + n - k, suffix) == 0;
 }
 
-int plan_check_target(const struct mdir *dir, const char *id,
-		      struct flux_err *err)
+int plan_check_target(const struct mdir *dir, const char *id, struct flux_err *err)
 {
 	const char *root = dir && dir->root ? dir->root : "the migration directory";
 	size_t i;
 
 	if (!id || !*id)
-		return err_set(err, FLUX_EXIT_USAGE, "an empty migration ID is not a migration");
+		return err_set(err, FLUX_EXIT_USAGE,
+			       "an empty migration ID is not a migration");
 	for (i = 0; dir && i < dir->nmigrations; i++) {
 		if (strcmp(str_or_empty(dir->migrations[i].id), id) == 0)
 			return 0;
 	}
 	if (dir && in_list(dir->pre, dir->npre, id))
-		return err_set(err, FLUX_EXIT_USAGE,
-			       "'%s' is a pre-apply repeatable migration: it runs with every apply and cannot be a target",
-			       id);
+		return err_set(
+			err, FLUX_EXIT_USAGE,
+			"'%s' is a pre-apply repeatable migration: it runs with every apply and cannot be a target",
+			id);
 	if (dir && in_list(dir->post, dir->npost, id))
-		return err_set(err, FLUX_EXIT_USAGE,
-			       "'%s' is a post-apply repeatable migration: it runs with every apply and cannot be a target",
-			       id);
+		return err_set(
+			err, FLUX_EXIT_USAGE,
+			"'%s' is a post-apply repeatable migration: it runs with every apply and cannot be a target",
+			id);
 	if (has_suffix(id, ".sql") || has_suffix(id, ".py"))
-		return err_set(err, FLUX_EXIT_USAGE,
-			       "unknown migration '%s': a migration ID is the file name without .sql or .py",
-			       id);
+		return err_set(
+			err, FLUX_EXIT_USAGE,
+			"unknown migration '%s': a migration ID is the file name without .sql or .py",
+			id);
 	return err_set(err, FLUX_EXIT_USAGE,
-		       "unknown migration '%s': no migration with that ID in '%s'", id, root);
+		       "unknown migration '%s': no migration with that ID in '%s'", id,
+		       root);
 }
 
 /*
  * The entry a target id names, or NULL with err set: unknown ids (and ids
  * of the history alone) are usage errors, an inserted one is corruption.
  */
-static const struct plan_entry *target_entry(const struct plan *plan,
-					     const char *what, const char *id,
-					     size_t *index, struct flux_err *err)
+static const struct plan_entry *target_entry(const struct plan *plan, const char *what,
+					     const char *id, size_t *index,
+					     struct flux_err *err)
 {
 	size_t i = find_index(plan, id);
 	const struct plan_entry *e;
@@ -458,8 +465,8 @@ void plan_steps_release(struct plan_steps *steps)
 	memset(steps, 0, sizeof(*steps));
 }
 
-int plan_goto(const struct plan *plan, const char *to_id,
-	      struct plan_steps *steps, struct flux_err *err)
+int plan_goto(const struct plan *plan, const char *to_id, struct plan_steps *steps,
+	      struct flux_err *err)
 {
 	const struct plan_entry *e;
 	size_t idx = 0, i, later = 0;
@@ -469,7 +476,8 @@ int plan_goto(const struct plan *plan, const char *to_id,
 	if (!e)
 		return -1;
 	if (e->state == PLAN_PENDING)
-		return plan_apply_to_list(plan, to_id, &steps->apply, &steps->napply, err);
+		return plan_apply_to_list(plan, to_id, &steps->apply, &steps->napply,
+					  err);
 	for (i = idx + 1; i < plan->nentries; i++)
 		later += plan->entries[i].row != NULL;
 	if (!later)
@@ -478,23 +486,23 @@ int plan_goto(const struct plan *plan, const char *to_id,
 				  &steps->nundo, err);
 }
 
-int plan_redo(const struct plan *plan, struct plan_steps *steps,
-	      struct flux_err *err)
+int plan_redo(const struct plan *plan, struct plan_steps *steps, struct flux_err *err)
 {
 	const struct mdir_migration *m;
 
 	memset(steps, 0, sizeof(*steps));
 	if (!plan->napplied)
 		return 0;
-	if (plan_rollback_list(plan, PLAN_RB_COUNT, 1, NULL, &steps->undo,
-			       &steps->nundo, err))
+	if (plan_rollback_list(plan, PLAN_RB_COUNT, 1, NULL, &steps->undo, &steps->nundo,
+			       err))
 		return -1;
 	m = steps->undo[0];
 	if (!m->undo_path) {
 		plan_steps_release(steps);
-		return err_set(err, FLUX_EXIT_USAGE,
-			       "cannot redo '%s': it has no undo migration '%s.undo.sql' (undoing it would only delete its history row, and applying it again would run it a second time)",
-			       str_or_empty(m->id), str_or_empty(m->id));
+		return err_set(
+			err, FLUX_EXIT_USAGE,
+			"cannot redo '%s': it has no undo migration '%s.undo.sql' (undoing it would only delete its history row, and applying it again would run it a second time)",
+			str_or_empty(m->id), str_or_empty(m->id));
 	}
 	steps->apply = xmalloc(sizeof(*steps->apply));
 	steps->apply[0] = m;

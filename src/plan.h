@@ -39,7 +39,7 @@ enum plan_state {
 const char *plan_state_name(enum plan_state state);
 
 struct plan_entry {
-	const char *id;                  /* points into mig or row */
+	const char *id; /* points into mig or row */
 	enum plan_state state;
 	const struct mdir_migration *mig; /* NULL when MISSING */
 	const struct plan_row *row;       /* NULL when PENDING/OUT_OF_ORDER */
@@ -48,15 +48,15 @@ struct plan_entry {
 struct plan {
 	struct plan_entry *entries; /* every id of dir and rows, strcmp order */
 	size_t nentries;
-	size_t napplied;  /* APPLIED + MODIFIED + MISSING + UNVERIFIABLE */
+	size_t napplied; /* APPLIED + MODIFIED + MISSING + UNVERIFIABLE */
 	size_t npending;
 	size_t nproblems; /* MODIFIED + MISSING + OUT_OF_ORDER */
 	size_t nunverifiable;
 };
 
 /* Build the merged view. rows need not be sorted. Never fails. */
-void plan_build(struct plan *plan, const struct mdir *dir,
-		const struct plan_row *rows, size_t nrows);
+void plan_build(struct plan *plan, const struct mdir *dir, const struct plan_row *rows,
+		size_t nrows);
 void plan_release(struct plan *plan);
 
 /*
@@ -73,8 +73,7 @@ int plan_validate(const struct plan *plan, struct flux_err *err);
  * *out is malloc'd (caller frees the array, not the migrations).
  */
 int plan_apply_list(const struct plan *plan, size_t limit,
-		    const struct mdir_migration ***out, size_t *n,
-		    struct flux_err *err);
+		    const struct mdir_migration ***out, size_t *n, struct flux_err *err);
 
 enum plan_rollback_mode { PLAN_RB_COUNT, PLAN_RB_TO, PLAN_RB_ALL };
 
@@ -99,8 +98,7 @@ const struct plan_entry *plan_find(const struct plan *plan, const char *id);
  * not a file name). FLUX_EXIT_USAGE naming it otherwise. Needs no
  * database, so the front calls it before connecting.
  */
-int plan_check_target(const struct mdir *dir, const char *id,
-		      struct flux_err *err);
+int plan_check_target(const struct mdir *dir, const char *id, struct flux_err *err);
 
 /*
  * apply --to: the pending migrations up to and including to_id, in order.
@@ -135,8 +133,8 @@ void plan_steps_release(struct plan_steps *steps);
  * the last applied one gives two empty lists. Errors as
  * plan_apply_to_list and plan_rollback_list report them.
  */
-int plan_goto(const struct plan *plan, const char *to_id,
-	      struct plan_steps *steps, struct flux_err *err);
+int plan_goto(const struct plan *plan, const char *to_id, struct plan_steps *steps,
+	      struct flux_err *err);
 
 /*
  * redo: undo the last applied migration, then apply it again. Nothing
@@ -144,7 +142,6 @@ int plan_goto(const struct plan *plan, const char *to_id,
  * FLUX_EXIT_USAGE: undoing it would only delete its history row, and
  * running its up migration again over its own effects is not a redo.
  */
-int plan_redo(const struct plan *plan, struct plan_steps *steps,
-	      struct flux_err *err);
+int plan_redo(const struct plan *plan, struct plan_steps *steps, struct flux_err *err);
 
 #endif

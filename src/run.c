@@ -84,7 +84,8 @@ static void log_done(void *arg, size_t index, long ms)
 	f.id = it->m->id;
 	f.ms = ms;
 	if (it->op == DB_REPEATABLE)
-		log_emit(LOG_INFO, p->event, &f, "ran %s %s in %ld ms", p->event, it->m->id, ms);
+		log_emit(LOG_INFO, p->event, &f, "ran %s %s in %ld ms", p->event,
+			 it->m->id, ms);
 	else
 		log_emit(LOG_INFO, p->event, &f, "%s %s in %ld ms",
 			 it->op == DB_UNDO ? "undid" : "applied", it->m->id, ms);
@@ -100,7 +101,7 @@ static enum flux_exit interrupted_code(void)
 static bool lock_timed_out(const struct run_session *s, const struct flux_err *err)
 {
 	return s->cfg->ddl_lock_timeout_ms > 0 && err->code == FLUX_EXIT_MIGRATION &&
-	       err->sqlstate && !strcmp(err->sqlstate, "55P03") && !db_interrupted;
+		err->sqlstate && !strcmp(err->sqlstate, "55P03") && !db_interrupted;
 }
 
 /*
@@ -130,7 +131,8 @@ static int wait_to_retry(struct run_session *s, const char *id, long attempt,
 	log_emit(LOG_WARNING, "ddl_lock_retry", &f,
 		 "migration '%s' waited %ld ms for a lock (ddl_lock_timeout) and was rolled back; "
 		 "held by %s; retry %ld of %ld in %ld ms",
-		 id, s->cfg->ddl_lock_timeout_ms, who.buf, attempt, s->cfg->ddl_lock_retries, wait);
+		 id, s->cfg->ddl_lock_timeout_ms, who.buf, attempt,
+		 s->cfg->ddl_lock_retries, wait);
 	sb_release(&who);
 	until = clock_ms() + wait;
 	while (clock_ms() < until) {
@@ -147,7 +149,8 @@ static void name_blocker(struct run_session *s, struct flux_err *err)
 {
 	struct sb msg = SB_INIT;
 
-	sb_addf(&msg, "%s; after %ld retries (ddl_lock_timeout %ld ms) the lock was still held by ",
+	sb_addf(&msg,
+		"%s; after %ld retries (ddl_lock_timeout %ld ms) the lock was still held by ",
 		err->msg, s->cfg->ddl_lock_retries, s->cfg->ddl_lock_timeout_ms);
 	s->be->lock_blockers(s->db, &msg);
 	free(err->msg);
@@ -172,7 +175,8 @@ static int run_items(struct run_session *s, struct phase *p, size_t n,
 	p->done = 0;
 	while (i < n) {
 		if (db_interrupted)
-			return err_set(err, interrupted_code(), "interrupted: stopped before '%s'",
+			return err_set(err, interrupted_code(),
+				       "interrupted: stopped before '%s'",
 				       items[i].m->id);
 		len = run_chunk_len(items + i, n - i, &run_default_limits);
 		p->base = i;
@@ -191,8 +195,10 @@ static int run_items(struct run_session *s, struct phase *p, size_t n,
 		}
 		rc = s->be->run_chunk(s->db, items + i, len, &ev, &ndone, err);
 		if (rc == DB_CHUNK_UNPARSED) {
-			log_debug("chunk", "%zu migrations sent together did not parse; "
-				  "running them one at a time", len);
+			log_debug("chunk",
+				  "%zu migrations sent together did not parse; "
+				  "running them one at a time",
+				  len);
 			single = len;
 			continue;
 		}
@@ -245,8 +251,8 @@ static int run_repeatables(struct run_session *s, const struct mdir_migration *v
 	return rc;
 }
 
-int run_batch(struct run_session *s, const struct mdir_migration *const *list,
-	      size_t n, bool undo, bool repeatables, struct flux_err *err)
+int run_batch(struct run_session *s, const struct mdir_migration *const *list, size_t n,
+	      bool undo, bool repeatables, struct flux_err *err)
 {
 	const char *verb = undo ? "undid" : "applied";
 	long long t_batch = clock_ms();
@@ -260,12 +266,14 @@ int run_batch(struct run_session *s, const struct mdir_migration *const *list,
 	p.event = undo ? "undone" : "applied";
 	rc = run_items(s, &p, n, err);
 	free((void *)p.items);
-	if (repeatables && (!rc || err->code != FLUX_EXIT_UNAVAILABLE) && !db_interrupted) {
+	if (repeatables && (!rc || err->code != FLUX_EXIT_UNAVAILABLE) &&
+	    !db_interrupted) {
 		struct flux_err post = FLUX_ERR_INIT;
 		if (run_repeatables(s, s->dir->post, s->dir->npost, "post-apply",
 				    rc ? &post : err)) {
 			if (rc)
-				log_error("error", "post-apply after the failure also failed: %s",
+				log_error("error",
+					  "post-apply after the failure also failed: %s",
 					  post.msg);
 			else
 				rc = -1;
@@ -277,11 +285,11 @@ int run_batch(struct run_session *s, const struct mdir_migration *const *list,
 		f.ms = (long)(clock_ms() - t_batch);
 		if (rc && p.done)
 			log_emit(LOG_INFO, "summary", &f,
-				 "%s %zu of %zu migration%s before the failure (%ld ms)", verb,
-				 p.done, n, n == 1 ? "" : "s", f.ms);
+				 "%s %zu of %zu migration%s before the failure (%ld ms)",
+				 verb, p.done, n, n == 1 ? "" : "s", f.ms);
 		else if (!rc && n)
-			log_emit(LOG_INFO, "summary", &f, "%s %zu migration%s in %ld ms", verb,
-				 p.done, p.done == 1 ? "" : "s", f.ms);
+			log_emit(LOG_INFO, "summary", &f, "%s %zu migration%s in %ld ms",
+				 verb, p.done, p.done == 1 ? "" : "s", f.ms);
 	}
 	return rc;
 }

@@ -72,7 +72,7 @@ void run_close(struct run_session *s, struct flux_err *err);
  * order, then post-apply (not after a lost connection or a signal).
  * Returns 0, or -1 with err (the first failure).
  */
-int run_batch(struct run_session *s, const struct mdir_migration *const *list,
-	      size_t n, bool undo, bool repeatables, struct flux_err *err);
+int run_batch(struct run_session *s, const struct mdir_migration *const *list, size_t n,
+	      bool undo, bool repeatables, struct flux_err *err);
 
 #endif

@@ -52,8 +52,9 @@ void sb_grow(struct sb *sb, size_t extra)
 void sb_setlen(struct sb *sb, size_t len)
 {
 	if (len > (sb->alloc ? sb->alloc - 1 : 0)) {
-		fprintf(stderr, "flux: BUG: sb_setlen(%zu) beyond a buffer of %zu bytes\n",
-			len, sb->alloc);
+		fprintf(stderr,
+			"flux: BUG: sb_setlen(%zu) beyond a buffer of %zu bytes\n", len,
+			sb->alloc);
 		abort();
 	}
 	if (!sb->alloc)
@@ -117,11 +118,21 @@ void sb_add_json(struct sb *sb, const char *s)
 
 		n = 1;
 		switch (c) {
-		case '"': sb_adds(sb, "\\\""); break;
-		case '\\': sb_adds(sb, "\\\\"); break;
-		case '\n': sb_adds(sb, "\\n"); break;
-		case '\r': sb_adds(sb, "\\r"); break;
-		case '\t': sb_adds(sb, "\\t"); break;
+		case '"':
+			sb_adds(sb, "\\\"");
+			break;
+		case '\\':
+			sb_adds(sb, "\\\\");
+			break;
+		case '\n':
+			sb_adds(sb, "\\n");
+			break;
+		case '\r':
+			sb_adds(sb, "\\r");
+			break;
+		case '\t':
+			sb_adds(sb, "\\t");
+			break;
 		default:
 			if (c < 0x20) {
 				sb_addf(sb, "\\u%04x", c);

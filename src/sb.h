@@ -22,7 +22,10 @@ struct sb {
 };
 
 extern char sb_empty[];
-#define SB_INIT { 0, 0, sb_empty }
+#define SB_INIT                \
+	{                      \
+		0, 0, sb_empty \
+	}
 
 void sb_init(struct sb *sb, size_t hint);
 void sb_release(struct sb *sb);
@@ -31,10 +34,9 @@ void sb_grow(struct sb *sb, size_t extra);
 void sb_add(struct sb *sb, const void *data, size_t len);
 void sb_adds(struct sb *sb, const char *s);
 void sb_addch(struct sb *sb, int c);
-__attribute__((format(printf, 2, 3)))
-void sb_addf(struct sb *sb, const char *fmt, ...);
-__attribute__((format(printf, 2, 0)))
-void sb_vaddf(struct sb *sb, const char *fmt, va_list ap);
+__attribute__((format(printf, 2, 3))) void sb_addf(struct sb *sb, const char *fmt, ...);
+__attribute__((format(printf, 2, 0))) void sb_vaddf(struct sb *sb, const char *fmt,
+						    va_list ap);
 /*
  * Append s as the body of a JSON string (no surrounding quotes). The result
  * is valid UTF-8 whatever s holds: an invalid byte is written as \ufffd.

@@ -65,15 +65,13 @@ static int line_at(struct split_lines *ln, size_t pos)
 
 static int is_space(int c)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-	       c == '\v';
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
 /* As PostgreSQL's scan.l: ident_start and dolq_start (bytes >= 0x80 too). */
 static int is_ident_start(int c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-	       c >= 0x80;
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
 }
 
 static int is_digit(int c)
@@ -133,8 +131,7 @@ static enum split_kw keyword(const char *w, size_t n)
  * stands for itself, and with backslash (E'...') a backslash escapes the
  * next byte. *end is just past the closing quote; 0, or -1 if there is none.
  */
-static int scan_quoted(const char *s, size_t len, size_t open, int backslash,
-		       size_t *end)
+static int scan_quoted(const char *s, size_t len, size_t open, int backslash, size_t *end)
 {
 	char q = s[open];
 	size_t i = open + 1;
@@ -179,8 +176,7 @@ static size_t dollar_delim(const char *s, size_t len, size_t i)
  * comparison stops at the first differing byte, and a tag holds no '$', so
  * a try starting at one '$' never reads past the next: linear overall.
  */
-static int scan_dollar(const char *s, size_t len, size_t open, size_t dlen,
-		       size_t *end)
+static int scan_dollar(const char *s, size_t len, size_t open, size_t dlen, size_t *end)
 {
 	size_t i, k;
 
@@ -255,8 +251,8 @@ static enum split_head next_head(enum split_head head, enum split_kw kw)
 }
 
 /* Account for one token text[start..end) of kind kw. */
-static void cur_token(struct split_cur *cur, struct split_lines *ln,
-		      size_t start, size_t end, enum split_kw kw)
+static void cur_token(struct split_cur *cur, struct split_lines *ln, size_t start,
+		      size_t end, enum split_kw kw)
 {
 	if (cur->start == NO_START) {
 		cur->start = start;
@@ -275,8 +271,7 @@ static void cur_token(struct split_cur *cur, struct split_lines *ln,
 	cur->prev = kw;
 }
 
-static void emit(struct split_result *out, size_t *alloc,
-		 const struct split_cur *cur)
+static void emit(struct split_result *out, size_t *alloc, const struct split_cur *cur)
 {
 	struct split_stmt *st;
 
@@ -375,13 +370,13 @@ int split_sql(const char *text, size_t len, struct split_result *out,
 
 unterminated_dollar:
 	err_set(err, FLUX_EXIT_DIRECTORY,
-		"unterminated dollar-quoted string %.*s starting at line %d",
-		(int)dlen, text + i, line_at(&ln, i));
+		"unterminated dollar-quoted string %.*s starting at line %d", (int)dlen,
+		text + i, line_at(&ln, i));
 	split_result_release(out);
 	return -1;
 unterminated:
-	err_set(err, FLUX_EXIT_DIRECTORY, "unterminated %s starting at line %d",
-		what, line_at(&ln, i));
+	err_set(err, FLUX_EXIT_DIRECTORY, "unterminated %s starting at line %d", what,
+		line_at(&ln, i));
 	split_result_release(out);
 	return -1;
 }

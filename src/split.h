@@ -40,7 +40,10 @@ struct split_result {
 	size_t n;
 };
 
-#define SPLIT_RESULT_INIT { NULL, 0 }
+#define SPLIT_RESULT_INIT \
+	{                 \
+		NULL, 0   \
+	}
 
 /*
  * Split text[0..len) into statements. out is overwritten (not released

@@ -28,15 +28,13 @@ static void advance(struct pos *p, size_t to)
 
 static int is_space(int c)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-	       c == '\v';
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
 /* As PostgreSQL's scan.l: ident_start (bytes >= 0x80 too). */
 static int is_ident_start(int c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-	       c >= 0x80;
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
 }
 
 static int is_digit(int c)
@@ -93,8 +91,9 @@ static size_t dollar_delim(const char *s, size_t len, size_t i)
 
 	if (j < len && is_ident_start((unsigned char)s[j])) {
 		j++;
-		while (j < len && (is_ident_start((unsigned char)s[j]) ||
-				   is_digit((unsigned char)s[j])))
+		while (j < len &&
+		       (is_ident_start((unsigned char)s[j]) ||
+			is_digit((unsigned char)s[j])))
 			j++;
 	}
 	if (j < len && s[j] == '$')
@@ -181,16 +180,20 @@ void sqltok_scan(const char *text, size_t len, struct sqltok_list *out)
 			const char *nl = memchr(text + i, '\n', len - i);
 
 			end = nl ? (size_t)(nl - text) : len;
-			push(out, &p, SQLTOK_COMMENT, i, end, xstrndup(text + i, end - i));
+			push(out, &p, SQLTOK_COMMENT, i, end,
+			     xstrndup(text + i, end - i));
 			i = end;
 		} else if (c == '/' && i + 1 < len && text[i + 1] == '*') {
 			end = comment_end(text, len, i);
-			push(out, &p, SQLTOK_COMMENT, i, end, xstrndup(text + i, end - i));
+			push(out, &p, SQLTOK_COMMENT, i, end,
+			     xstrndup(text + i, end - i));
 			i = end;
 		} else if (c == '\'' || c == '"') {
 			end = quoted_end(text, len, i, 0);
 			/* An unterminated one has no closing quote to leave out. */
-			close = end < len || (end - i >= 2 && text[end - 1] == c) ? end - 1 : end;
+			close = end < len || (end - i >= 2 && text[end - 1] == c) ?
+				end - 1 :
+				end;
 			if (close < i + 1)
 				close = i + 1;
 			push(out, &p, c == '"' ? SQLTOK_QIDENT : SQLTOK_STRING, i, end,
@@ -202,20 +205,23 @@ void sqltok_scan(const char *text, size_t len, struct sqltok_list *out)
 			push(out, &p, SQLTOK_STRING, i, end,
 			     xstrndup(text + i + dlen, close - i - dlen));
 			i = end;
-		} else if (c == '$' && i + 1 < len && is_digit((unsigned char)text[i + 1])) {
+		} else if (c == '$' && i + 1 < len &&
+			   is_digit((unsigned char)text[i + 1])) {
 			end = i + 1;
 			while (end < len && is_digit((unsigned char)text[end]))
 				end++;
 			push(out, &p, SQLTOK_PARAM, i, end, xstrndup(text + i, end - i));
 			i = end;
-		} else if (is_digit(c) || (c == '.' && i + 1 < len &&
-					   is_digit((unsigned char)text[i + 1]))) {
+		} else if (is_digit(c) ||
+			   (c == '.' && i + 1 < len &&
+			    is_digit((unsigned char)text[i + 1]))) {
 			/* 1, 1.5, .5, 1e-3, and the junk a lexer would reject (0x1F). */
 			end = i;
-			while (end < len && (is_ident_cont((unsigned char)text[end]) ||
-					     text[end] == '.' ||
-					     ((text[end] == '+' || text[end] == '-') &&
-					      (text[end - 1] == 'e' || text[end - 1] == 'E'))))
+			while (end < len &&
+			       (is_ident_cont((unsigned char)text[end]) ||
+				text[end] == '.' ||
+				((text[end] == '+' || text[end] == '-') &&
+				 (text[end - 1] == 'e' || text[end - 1] == 'E'))))
 				end++;
 			push(out, &p, SQLTOK_NUMBER, i, end, xstrndup(text + i, end - i));
 			i = end;
@@ -235,7 +241,8 @@ void sqltok_scan(const char *text, size_t len, struct sqltok_list *out)
 				     xstrndup(text + end + 1, close - end - 1));
 				i = q;
 			} else {
-				push(out, &p, SQLTOK_WORD, i, end, fold(text + i, end - i));
+				push(out, &p, SQLTOK_WORD, i, end,
+				     fold(text + i, end - i));
 				i = end;
 			}
 		} else {

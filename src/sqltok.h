@@ -22,20 +22,20 @@
 #include <stddef.h>
 
 enum sqltok_kind {
-	SQLTOK_WORD,    /* keyword or unquoted identifier; val folded to lower case */
-	SQLTOK_QIDENT,  /* "quoted identifier"; val unquoted, case kept */
-	SQLTOK_STRING,  /* '...', E'...', $tag$...$tag$; val is the body */
+	SQLTOK_WORD,   /* keyword or unquoted identifier; val folded to lower case */
+	SQLTOK_QIDENT, /* "quoted identifier"; val unquoted, case kept */
+	SQLTOK_STRING, /* '...', E'...', $tag$...$tag$; val is the body */
 	SQLTOK_NUMBER,
-	SQLTOK_PARAM,   /* $1 */
-	SQLTOK_PUNCT,   /* any other single byte: ( ) , . ; = ... */
-	SQLTOK_COMMENT  /* -- to the end of the line, or a block comment */
+	SQLTOK_PARAM,  /* $1 */
+	SQLTOK_PUNCT,  /* any other single byte: ( ) , . ; = ... */
+	SQLTOK_COMMENT /* -- to the end of the line, or a block comment */
 };
 
 struct sqltok {
 	enum sqltok_kind kind;
 	size_t start, len; /* the token's bytes in the text */
 	int line, col;
-	char *val;         /* see the kinds; owned by the list, never NULL */
+	char *val; /* see the kinds; owned by the list, never NULL */
 };
 
 /* toks is owned by the list; sqltok_list_release() frees it and the vals. */
@@ -44,7 +44,10 @@ struct sqltok_list {
 	size_t n, alloc;
 };
 
-#define SQLTOK_LIST_INIT { NULL, 0, 0 }
+#define SQLTOK_LIST_INIT   \
+	{                  \
+		NULL, 0, 0 \
+	}
 
 /* Tokenize text[0..len) into out (overwritten, not released first). */
 void sqltok_scan(const char *text, size_t len, struct sqltok_list *out);

@@ -49,8 +49,8 @@ static char *redact_all(const char *in, bool text)
 	for (i = 0; db_backends[i]; i++) {
 		const char *from = cur ? cur : in;
 
-		next = text ? db_backends[i]->url_redact_text(from)
-			    : db_backends[i]->url_redact(from);
+		next = text ? db_backends[i]->url_redact_text(from) :
+			      db_backends[i]->url_redact(from);
 		free(cur);
 		cur = next;
 	}

@@ -39,8 +39,8 @@ static void oom_exit(const char *what)
 			     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 			     tm.tm_min, tm.tm_sec, (long)(tv.tv_usec / 1000), what);
 	} else {
-		n = snprintf(line, sizeof(line), "flux: error: out of memory allocating %s\n",
-			     what);
+		n = snprintf(line, sizeof(line),
+			     "flux: error: out of memory allocating %s\n", what);
 	}
 	if (n > 0 && (size_t)n >= sizeof(line))
 		n = (int)sizeof(line) - 1;

@@ -9,13 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define CHECK(cond)                                                         \
-	do {                                                                \
-		if (!(cond)) {                                              \
+#define CHECK(cond)                                                              \
+	do {                                                                     \
+		if (!(cond)) {                                                   \
 			fprintf(stderr, "invariant failed: %s (%s:%d)\n", #cond, \
-				__FILE__, __LINE__);                        \
-			abort();                                            \
-		}                                                           \
+				__FILE__, __LINE__);                             \
+			abort();                                                 \
+		}                                                                \
 	} while (0)
 
 #endif

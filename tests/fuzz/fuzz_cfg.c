@@ -143,8 +143,10 @@ static void set_mode(const uint8_t *data, size_t size)
 	cfg_init(&cfg);
 	if (cfg_set(&cfg, key, value, src, "FUZZ", &err) < 0) {
 		/* An unparseable URL is exit 3 from any source (SPEC section 4). */
-		CHECK(err.code == (src == CFG_SRC_FLAG && key != CFG_DATABASE_URL
-				   ? FLUX_EXIT_USAGE : FLUX_EXIT_CONFIG));
+		CHECK(err.code ==
+		      (src == CFG_SRC_FLAG && key != CFG_DATABASE_URL ?
+			       FLUX_EXIT_USAGE :
+			       FLUX_EXIT_CONFIG));
 		CHECK(err.msg && *err.msg);
 		CHECK(cfg.source[key] == CFG_SRC_DEFAULT);
 	} else {

@@ -20,8 +20,7 @@
 
 static int blank(unsigned char c)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-	       c == '\v';
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

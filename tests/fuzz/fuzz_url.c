@@ -58,7 +58,8 @@ static void check_absent(const char *hay, const char *needle, const char *what,
 			 const char *input)
 {
 	if (strlen(needle) >= 3 && strstr(hay, needle)) {
-		fprintf(stderr, "password leaked in %s\ninput: %s\npassword: %s\noutput: %s\n",
+		fprintf(stderr,
+			"password leaked in %s\ninput: %s\npassword: %s\noutput: %s\n",
 			what, input, needle, hay);
 		abort();
 	}
@@ -135,8 +136,8 @@ static void generated_half(const uint8_t *data, size_t size)
 		field(&in, &pw, KV_BARE, 24);
 		sb_addch(&pw, 'Z');
 		sb_adds(&written, pw.buf);
-		sb_addf(&s, "host=%s user=%s password=%s dbname=db", host.buf,
-			user.buf, pw.buf);
+		sb_addf(&s, "host=%s user=%s password=%s dbname=db", host.buf, user.buf,
+			pw.buf);
 		break;
 	default: /* key=value, quoted: \' and \\ escaped */
 		sb_addch(&pw, 'Z');

@@ -102,6 +102,7 @@ static void test_settings_table(void **state)
 
 static void test_defaults(void **state)
 {
+	/* clang-format off */
 	static const char *const want[CFG_NKEYS] = {
 		[CFG_BACKEND] = "postgres",
 		[CFG_MIGRATION_DIRECTORY] = "migrations",
@@ -121,6 +122,7 @@ static void test_defaults(void **state)
 		[CFG_DDL_LOCK_TIMEOUT] = "0 (off)",
 		[CFG_DDL_LOCK_RETRIES] = "10",
 	};
+	/* clang-format on */
 	struct flux_config cfg;
 	int i;
 
@@ -153,6 +155,7 @@ static void test_set_good(void **state)
 	static const struct {
 		enum cfg_key key;
 		const char *value, *shown;
+		/* clang-format off */
 	} cases[] = {
 		{ CFG_BACKEND, "postgres", "postgres" },
 		{ CFG_BACKEND, "Postgres", "postgres" },
@@ -196,6 +199,7 @@ static void test_set_good(void **state)
 		{ CFG_DDL_LOCK_RETRIES, "0", "0" },
 		{ CFG_DDL_LOCK_RETRIES, "25", "25" },
 	};
+	/* clang-format on */
 	struct flux_config cfg;
 	size_t i;
 
@@ -210,7 +214,8 @@ static void test_set_good(void **state)
 				 cases[i].value, err.msg);
 		assert_value(&cfg, cases[i].key, cases[i].shown);
 		assert_int_equal(cfg.source[cases[i].key], CFG_SRC_ENV);
-		assert_string_equal(cfg.where[cases[i].key], cfg_settings[cases[i].key].env);
+		assert_string_equal(cfg.where[cases[i].key],
+				    cfg_settings[cases[i].key].env);
 		err_release(&err);
 	}
 	cfg_release(&cfg);
@@ -224,28 +229,35 @@ static void test_set_typed(void **state)
 	(void)state;
 	cfg_init(&cfg);
 	assert_int_equal(cfg_set(&cfg, CFG_LOG_LEVEL, "warning", CFG_SRC_FLAG,
-				 "--log-level", &err), 0);
+				 "--log-level", &err),
+			 0);
 	assert_int_equal(cfg.log_level, LOG_WARNING);
 	assert_int_equal(cfg_set(&cfg, CFG_LOG_FORMAT, "json", CFG_SRC_FLAG,
-				 "--log-format", &err), 0);
+				 "--log-format", &err),
+			 0);
 	assert_int_equal(cfg.log_format, LOG_JSON);
 	assert_int_equal(cfg_set(&cfg, CFG_WAIT_TIMEOUT, "2m", CFG_SRC_FLAG,
-				 "--wait-timeout", &err), 0);
+				 "--wait-timeout", &err),
+			 0);
 	assert_int_equal(cfg.wait_timeout_ms, 120000);
 	assert_int_equal(cfg_set(&cfg, CFG_MIGRATIONS_LOCK_ID, "-9223372036854775808",
-				 CFG_SRC_FILE, "flux.ini:2", &err), 0);
+				 CFG_SRC_FILE, "flux.ini:2", &err),
+			 0);
 	assert_true(cfg.migrations_lock_id == INT64_MIN);
 	assert_int_equal(cfg_set(&cfg, CFG_DATABASE_URL, "postgres+aiopg://u:pw@h/db",
-				 CFG_SRC_FLAG, "--database-url", &err), 0);
+				 CFG_SRC_FLAG, "--database-url", &err),
+			 0);
 	/* stored normalised, unredacted: the database layer needs the password */
 	assert_string_equal(cfg.database_url, "postgres://u:pw@h/db");
 	assert_int_equal(cfg_set(&cfg, CFG_AUTO_APPROVE, "true", CFG_SRC_FLAG,
-				 "--auto-approve", &err), 0);
+				 "--auto-approve", &err),
+			 0);
 	assert_true(cfg.auto_approve);
 	assert_string_equal(cfg.where[CFG_AUTO_APPROVE], "--auto-approve");
 	assert_int_equal(cfg.source[CFG_AUTO_APPROVE], CFG_SRC_FLAG);
 	/* a NULL where falls back to the source's name */
-	assert_int_equal(cfg_set(&cfg, CFG_BACKEND, "postgres", CFG_SRC_ENV, NULL, &err), 0);
+	assert_int_equal(cfg_set(&cfg, CFG_BACKEND, "postgres", CFG_SRC_ENV, NULL, &err),
+			 0);
 	assert_string_equal(cfg.where[CFG_BACKEND], "env");
 	cfg_release(&cfg);
 	err_release(&err);
@@ -260,6 +272,7 @@ static void test_set_bad(void **state)
 		const char *where;
 		enum flux_exit code;
 		const char *msg;
+		/* clang-format off */
 	} cases[] = {
 		{ CFG_LOG_LEVEL, "loud", CFG_SRC_FILE, "flux.ini:3", FLUX_EXIT_CONFIG,
 		  "invalid log_level 'loud' in flux.ini:3: expected one of debug, info, warning, error" },
@@ -371,6 +384,7 @@ static void test_set_bad(void **state)
 		{ CFG_DDL_LOCK_TIMEOUT, "soon", CFG_SRC_FLAG, "--ddl-lock-timeout", FLUX_EXIT_USAGE,
 		  "invalid ddl_lock_timeout 'soon' in --ddl-lock-timeout: expected a duration: 500ms, 30s, 2m or seconds; 0 is off" },
 	};
+	/* clang-format on */
 	struct flux_config cfg;
 	size_t i;
 	char *before, *after;
@@ -401,6 +415,7 @@ static void test_set_bad(void **state)
 /* However a URL is broken, its password never shows in the message. */
 static void test_set_url_never_echoes_password(void **state)
 {
+	/* clang-format off */
 	static const char *const bad[] = {
 		"postgresql://u:hunter2@h:nope/db",
 		"postgresql+asyncpg://u:hunter2@h/db?bogus=1",
@@ -412,6 +427,7 @@ static void test_set_url_never_echoes_password(void **state)
 		"host=x password='hunter2",
 		"password=hunter2 host='x",
 	};
+	/* clang-format on */
 	struct flux_config cfg;
 	size_t i;
 
@@ -421,7 +437,8 @@ static void test_set_url_never_echoes_password(void **state)
 		struct flux_err err = FLUX_ERR_INIT;
 
 		assert_int_equal(cfg_set(&cfg, CFG_DATABASE_URL, bad[i], CFG_SRC_ENV,
-					 "FLUX_DATABASE_URL", &err), -1);
+					 "FLUX_DATABASE_URL", &err),
+				 -1);
 		if (strstr(err.msg, "hunter2"))
 			fail_msg("password in '%s'", err.msg);
 		assert_int_equal(err.code, FLUX_EXIT_CONFIG);
@@ -437,6 +454,7 @@ static void test_reserved_words(void **state)
 	static const struct {
 		const char *in;
 		bool want;
+		/* clang-format off */
 	} cases[] = {
 		{ "select", true }, { "user", true }, { "order", true },
 		{ "USER", true }, { "Table", true }, { "all", true },
@@ -447,6 +465,7 @@ static void test_reserved_words(void **state)
 		{ "name", false }, { "int", false }, { "a", false }, { "", false },
 		{ "zzz", false },
 	};
+	/* clang-format on */
 	size_t i;
 
 	(void)state;
@@ -461,6 +480,7 @@ static void test_durations(void **state)
 	static const struct {
 		const char *in;
 		long want;
+		/* clang-format off */
 	} cases[] = {
 		{ "0", 0 },
 		{ "0ms", 0 },
@@ -490,6 +510,7 @@ static void test_durations(void **state)
 		{ "10mss", -1 },
 		{ "abc", -1 },
 	};
+	/* clang-format on */
 	size_t i;
 
 	(void)state;
@@ -512,6 +533,7 @@ static void test_identifiers(void **state)
 	static const struct {
 		const char *in;
 		bool want;
+		/* clang-format off */
 	} cases[] = {
 		{ "public", true },
 		{ "_flux_migrations", true },
@@ -539,6 +561,7 @@ static void test_identifiers(void **state)
 		{ " a", false },
 		{ "a\n", false },
 	};
+	/* clang-format on */
 	size_t i;
 
 	(void)state;
@@ -558,12 +581,13 @@ struct file_case {
 	const char *content;
 	int rc;
 	enum flux_exit code;
-	const char *msg;      /* error message (rc -1), %s = path */
-	const char *warning;  /* expected in stderr, %s = path, or NULL */
+	const char *msg;     /* error message (rc -1), %s = path */
+	const char *warning; /* expected in stderr, %s = path, or NULL */
 	/* expected values after a successful load, NULL = default */
 	const char *values[CFG_NKEYS];
 };
 
+/* clang-format off */
 static const struct file_case file_cases[] = {
 	{ "flux-migrations flux.toml", "[flux]\n"
 	  "backend = \"postgres\"\n"
@@ -724,6 +748,7 @@ static const struct file_case file_cases[] = {
 	  "invalid log_level 'loud' in %s:2: expected one of debug, info, warning, error",
 	  NULL, { NULL } },
 };
+/* clang-format on */
 
 static void check_file_case(const struct file_case *c)
 {
@@ -790,7 +815,8 @@ static void test_file_where(void **state)
 	const char *path;
 
 	(void)state;
-	path = write_file("where.ini", "[flux]\n\nlog_level = debug\n[backend]\nmigrations_lock_id=7\n");
+	path = write_file("where.ini",
+			  "[flux]\n\nlog_level = debug\n[backend]\nmigrations_lock_id=7\n");
 	cfg_init(&cfg);
 	assert_int_equal(cfg_load_file(&cfg, path, &err), 0);
 	snprintf(want, sizeof(want), "%s:3", path);
@@ -818,7 +844,8 @@ static void test_file_unreadable(void **state)
 
 	/* a directory opens but cannot be read */
 	assert_int_equal(cfg_load_file(&cfg, test_tmpdir, &err), -1);
-	snprintf(want, sizeof(want), "cannot read config file '%s': Is a directory", test_tmpdir);
+	snprintf(want, sizeof(want), "cannot read config file '%s': Is a directory",
+		 test_tmpdir);
 	assert_string_equal(err.msg, want);
 	assert_int_equal(err.code, FLUX_EXIT_CONFIG);
 	assert_null(cfg.config_path);
@@ -841,7 +868,8 @@ static void test_file_nul(void **state)
 	fclose(f);
 	cfg_init(&cfg);
 	assert_int_equal(cfg_load_file(&cfg, path, &err), -1);
-	snprintf(want, sizeof(want), "cannot parse config file '%s': NUL byte at line 2", path);
+	snprintf(want, sizeof(want), "cannot parse config file '%s': NUL byte at line 2",
+		 path);
 	assert_string_equal(err.msg, want);
 	err_release(&err);
 	cfg_release(&cfg);
@@ -856,31 +884,37 @@ static void test_precedence(void **state)
 	const char *path;
 
 	(void)state;
-	path = write_file("prec.ini", "[flux]\nlog_level = error\nmigration_directory = from_file\n"
+	path = write_file("prec.ini",
+			  "[flux]\nlog_level = error\nmigration_directory = from_file\n"
 			  "[backend]\nmigrations_table = file_t\n");
 	cfg_init(&cfg);
 	assert_int_equal(cfg_load_file(&cfg, path, &err), 0);
 	assert_int_equal(cfg_set(&cfg, CFG_LOG_LEVEL, "warning", CFG_SRC_ENV,
-				 "FLUX_LOG_LEVEL", &err), 0);
+				 "FLUX_LOG_LEVEL", &err),
+			 0);
 	assert_int_equal(cfg_set(&cfg, CFG_MIGRATION_DIRECTORY, "from_env", CFG_SRC_ENV,
-				 "FLUX_MIGRATION_DIRECTORY", &err), 0);
+				 "FLUX_MIGRATION_DIRECTORY", &err),
+			 0);
 	assert_int_equal(cfg_set(&cfg, CFG_LOG_LEVEL, "debug", CFG_SRC_FLAG,
-				 "--log-level", &err), 0);
+				 "--log-level", &err),
+			 0);
 
 	assert_int_equal(cfg.log_level, LOG_DEBUG);
 	assert_int_equal(cfg.source[CFG_LOG_LEVEL], CFG_SRC_FLAG);
 	assert_string_equal(cfg.where[CFG_LOG_LEVEL], "--log-level");
 	assert_string_equal(cfg.migration_directory, "from_env");
 	assert_int_equal(cfg.source[CFG_MIGRATION_DIRECTORY], CFG_SRC_ENV);
-	assert_string_equal(cfg.where[CFG_MIGRATION_DIRECTORY], "FLUX_MIGRATION_DIRECTORY");
+	assert_string_equal(cfg.where[CFG_MIGRATION_DIRECTORY],
+			    "FLUX_MIGRATION_DIRECTORY");
 	assert_string_equal(cfg.migrations_table, "file_t");
 	assert_int_equal(cfg.source[CFG_MIGRATIONS_TABLE], CFG_SRC_FILE);
 	assert_string_equal(cfg.migrations_schema, "public");
 	assert_int_equal(cfg.source[CFG_MIGRATIONS_SCHEMA], CFG_SRC_DEFAULT);
 
 	/* a bad later value leaves the earlier one and its origin */
-	assert_int_equal(cfg_set(&cfg, CFG_MIGRATIONS_TABLE, "1bad", CFG_SRC_FLAG,
-				 "--x", &err), -1);
+	assert_int_equal(cfg_set(&cfg, CFG_MIGRATIONS_TABLE, "1bad", CFG_SRC_FLAG, "--x",
+				 &err),
+			 -1);
 	assert_string_equal(cfg.migrations_table, "file_t");
 	assert_int_equal(cfg.source[CFG_MIGRATIONS_TABLE], CFG_SRC_FILE);
 	err_release(&err);
@@ -891,13 +925,14 @@ static void test_precedence(void **state)
 
 struct locate_case {
 	const char *name;
-	bool ini, toml;          /* files present in the working directory */
+	bool ini, toml; /* files present in the working directory */
 	const char *explicit_path, *env_path;
 	int rc;
-	const char *want;        /* chosen path or error message */
+	const char *want; /* chosen path or error message */
 	const char *warning;
 };
 
+/* clang-format off */
 static const struct locate_case locate_cases[] = {
 	{ "nothing", false, false, NULL, NULL, 0, NULL, NULL },
 	{ "ini only", true, false, NULL, NULL, 0, "flux.ini", NULL },
@@ -915,6 +950,7 @@ static const struct locate_case locate_cases[] = {
 	{ "explicit empty", true, false, "", NULL, -1,
 	  "cannot open config file '' (from --config): No such file or directory", NULL },
 };
+/* clang-format on */
 
 static void test_locate(void **state)
 {
@@ -978,29 +1014,37 @@ static void test_rows_complete(void **state)
 
 		/* A flag shows in --help, with its value's name unless a bool. */
 		if (s->flag && (!s->help || !s->metavar != (s->type == CFG_T_BOOL)))
-			fail_msg("%s: a flag needs help and a value name unless a bool", s->name);
+			fail_msg("%s: a flag needs help and a value name unless a bool",
+				 s->name);
 		if (s->short_flag && s->type != CFG_T_BOOL)
 			fail_msg("%s: only a bool takes a one-letter flag", s->name);
-		if ((s->type == CFG_T_WORD || s->type == CFG_T_ENUM) != (s->words != NULL))
+		if ((s->type == CFG_T_WORD || s->type == CFG_T_ENUM) !=
+		    (s->words != NULL))
 			fail_msg("%s: words go with a word or enum type", s->name);
 		/* A backend setting's default is the registry's first backend. */
 		if (s->tpl != CFG_TPL_NONE &&
 		    (!s->section || (!s->def && s->type != CFG_T_BACKEND)))
-			fail_msg("%s: the init template needs a section and a default", s->name);
+			fail_msg("%s: the init template needs a section and a default",
+				 s->name);
 		if (s->type == CFG_T_INT && s->min > s->max)
 			fail_msg("%s: empty range", s->name);
 		/* Shown back, the default reads as itself. */
 		sb_reset(&out);
 		cfg_format_value(&cfg, s->key, &out);
 		if (s->def && *s->def && strcmp(s->def, "0") && strcmp(out.buf, s->def))
-			fail_msg("%s: default '%s' is shown as '%s'", s->name, s->def, out.buf);
+			fail_msg("%s: default '%s' is shown as '%s'", s->name, s->def,
+				 out.buf);
 	}
 	/* Setting a value and the default again gives the default back. */
-	assert_int_equal(cfg_set(&cfg, CFG_LOG_LEVEL, "ERROR", CFG_SRC_ENV, "X", NULL), 0);
+	assert_int_equal(cfg_set(&cfg, CFG_LOG_LEVEL, "ERROR", CFG_SRC_ENV, "X", NULL),
+			 0);
 	assert_int_equal(cfg.log_level, LOG_ERROR);
-	assert_int_equal(cfg_set(&cfg, CFG_LOG_FORMAT, "Json", CFG_SRC_ENV, "X", NULL), 0);
+	assert_int_equal(cfg_set(&cfg, CFG_LOG_FORMAT, "Json", CFG_SRC_ENV, "X", NULL),
+			 0);
 	assert_int_equal(cfg.log_format, LOG_JSON);
-	assert_int_equal(cfg_set(&cfg, CFG_DDL_LOCK_RETRIES, "1000", CFG_SRC_ENV, "X", NULL), 0);
+	assert_int_equal(cfg_set(&cfg, CFG_DDL_LOCK_RETRIES, "1000", CFG_SRC_ENV, "X",
+				 NULL),
+			 0);
 	assert_int_equal(cfg.ddl_lock_retries, 1000);
 	sb_release(&out);
 	cfg_release(&cfg);
@@ -1008,17 +1052,16 @@ static void test_rows_complete(void **state)
 
 static void test_template(void **state)
 {
-	static const char want[] =
-		"[flux]\n"
-		"backend = \"postgres\"\n"
-		"migration_directory = \"migrations\"\n"
-		"# log_level = \"info\"\n"
-		"# apply_repeatable_on_undo = true\n"
-		"\n"
-		"[backend]\n"
-		"# migrations_schema = \"public\"\n"
-		"# migrations_table = \"_flux_migrations\"\n"
-		"# migrations_lock_id = 3589\n";
+	static const char want[] = "[flux]\n"
+				   "backend = \"postgres\"\n"
+				   "migration_directory = \"migrations\"\n"
+				   "# log_level = \"info\"\n"
+				   "# apply_repeatable_on_undo = true\n"
+				   "\n"
+				   "[backend]\n"
+				   "# migrations_schema = \"public\"\n"
+				   "# migrations_table = \"_flux_migrations\"\n"
+				   "# migrations_lock_id = 3589\n";
 	struct sb out = SB_INIT;
 	char path[] = "/tmp/flux-test-template-XXXXXX";
 	struct flux_config cfg;

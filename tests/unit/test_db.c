@@ -41,6 +41,7 @@ static void test_backend_find(void **state)
 	static const struct {
 		const char *name;
 		const char *found; /* NULL: not a backend */
+				   /* clang-format off */
 	} cases[] = {
 		{ "postgres", "postgres" },
 		{ "POSTGRES", "postgres" }, /* case is ignored, as for every setting */
@@ -52,6 +53,7 @@ static void test_backend_find(void **state)
 		{ "mysql", NULL },
 		{ "sqlite", NULL },
 	};
+	/* clang-format on */
 	size_t i;
 
 	(void)state;
@@ -60,7 +62,8 @@ static void test_backend_find(void **state)
 
 		if (!cases[i].found) {
 			if (be)
-				fail_msg("'%s' found backend '%s'", cases[i].name, be->name);
+				fail_msg("'%s' found backend '%s'", cases[i].name,
+					 be->name);
 			continue;
 		}
 		assert_non_null(be);
@@ -111,6 +114,7 @@ static void test_backend_setting(void **state)
 		const char *where;
 		const char *stored; /* NULL: refused */
 		const char *msg;
+		/* clang-format off */
 	} cases[] = {
 		{ "postgres", CFG_SRC_FILE, "flux.toml:2", "postgres", NULL },
 		{ "PostgreS", CFG_SRC_ENV, "FLUX_BACKEND", "postgres", NULL },
@@ -124,6 +128,7 @@ static void test_backend_setting(void **state)
 		{ "postgresql://u:s3cret@db/app", CFG_SRC_ENV, "FLUX_BACKEND", NULL,
 		  "invalid backend 'postgresql://u:***@db/app' in FLUX_BACKEND: expected one of postgres" },
 	};
+	/* clang-format on */
 	size_t i;
 
 	(void)state;
@@ -133,7 +138,8 @@ static void test_backend_setting(void **state)
 		int rc;
 
 		cfg_init(&cfg);
-		rc = cfg_set(&cfg, CFG_BACKEND, cases[i].value, cases[i].source, cases[i].where, &err);
+		rc = cfg_set(&cfg, CFG_BACKEND, cases[i].value, cases[i].source,
+			     cases[i].where, &err);
 		if (cases[i].stored) {
 			assert_int_equal(rc, 0);
 			assert_string_equal(cfg.backend, cases[i].stored);
@@ -182,12 +188,14 @@ static void test_url_checked_by_backend(void **state)
 	static const struct {
 		const char *url;
 		const char *stored; /* NULL: refused with exit 3 */
+				    /* clang-format off */
 	} cases[] = {
 		{ "postgresql+asyncpg://u@db/app", "postgresql://u@db/app" },
 		{ "host=db dbname=app", "host=db dbname=app" },
 		{ "postgresql://u@db/app?nosuchoption=1", NULL },
 		{ "host=db nosuchkey=1", NULL },
 	};
+	/* clang-format on */
 	size_t i;
 
 	(void)state;
@@ -197,7 +205,8 @@ static void test_url_checked_by_backend(void **state)
 		int rc;
 
 		cfg_init(&cfg);
-		rc = cfg_set(&cfg, CFG_DATABASE_URL, cases[i].url, CFG_SRC_ENV, "FLUX_DATABASE_URL", &err);
+		rc = cfg_set(&cfg, CFG_DATABASE_URL, cases[i].url, CFG_SRC_ENV,
+			     "FLUX_DATABASE_URL", &err);
 		if (cases[i].stored) {
 			assert_int_equal(rc, 0);
 			assert_string_equal(cfg.database_url, cases[i].stored);

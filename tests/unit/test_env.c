@@ -38,6 +38,7 @@ static const struct {
 	const char *name;
 	const char *content;
 	size_t len; /* 0: strlen */
+		    /* clang-format off */
 } files[] = {
 	{ "url", "postgresql://u:s3cret@db/app\n", 0 },
 	{ "url_crlf", "postgresql://u:s3cret@db/app\r\n\r\n", 0 },
@@ -50,6 +51,7 @@ static const struct {
 	{ "json_upper", "JSON\n", 0 },
 	{ "text", "text\n", 0 },
 };
+/* clang-format on */
 
 static char *expand(const char *s)
 {
@@ -93,12 +95,13 @@ struct env_case {
 	const char *vars[2 * MAX_VARS + 1]; /* values may use {tmp} */
 	int rc;
 	enum flux_exit code;
-	const char *msg;                    /* may use {tmp} */
-	enum cfg_key key;                   /* checked on success */
-	const char *value;                  /* cfg.database_url or formatted value */
+	const char *msg;   /* may use {tmp} */
+	enum cfg_key key;  /* checked on success */
+	const char *value; /* cfg.database_url or formatted value */
 	const char *where;
 };
 
+/* clang-format off */
 static const struct env_case cases[] = {
 	{ "nothing set", { NULL }, 0, FLUX_EXIT_OK, NULL,
 	  CFG_LOG_LEVEL, "info", "default" },
@@ -187,6 +190,7 @@ static const struct env_case cases[] = {
 	  "invalid wait_timeout '1h' in FLUX_WAIT_TIMEOUT: expected a duration: 500ms, 30s, 2m or seconds",
 	  0, NULL, NULL },
 };
+/* clang-format on */
 
 static void test_cases(void **state)
 {
@@ -227,9 +231,11 @@ static void test_cases(void **state)
 			cfg_format_value(&cfg, c->key, &sb);
 			if (strcmp(sb.buf, c->value) != 0 ||
 			    strcmp(cfg.where[c->key], c->where) != 0)
-				fail_msg("%s: '%s' from %s", c->name, sb.buf, cfg.where[c->key]);
+				fail_msg("%s: '%s' from %s", c->name, sb.buf,
+					 cfg.where[c->key]);
 			assert_int_equal(cfg.source[c->key],
-					 strcmp(c->where, "default") ? CFG_SRC_ENV : CFG_SRC_DEFAULT);
+					 strcmp(c->where, "default") ? CFG_SRC_ENV :
+								       CFG_SRC_DEFAULT);
 			sb_release(&sb);
 		}
 		for (j = 0; vars[j]; j++)
@@ -243,6 +249,7 @@ static void test_cases(void **state)
 /* Every variable set at once: each lands on its key. */
 static void test_all_keys(void **state)
 {
+	/* clang-format off */
 	static const char *const vars[] = {
 		"FLUX_BACKEND", "postgres",
 		"FLUX_MIGRATION_DIRECTORY", "db/m",
@@ -262,6 +269,7 @@ static void test_all_keys(void **state)
 		"FLUX_DDL_LOCK_RETRIES", "3",
 		NULL,
 	};
+	/* clang-format on */
 	struct flux_err err = FLUX_ERR_INIT;
 	struct flux_config cfg;
 	int i;
@@ -300,11 +308,15 @@ static void test_precedence(void **state)
 	(void)state;
 	fake_env = vars;
 	cfg_init(&cfg);
-	assert_int_equal(cfg_set(&cfg, CFG_LOG_LEVEL, "debug", CFG_SRC_FILE, "flux.ini:2", &err), 0);
+	assert_int_equal(cfg_set(&cfg, CFG_LOG_LEVEL, "debug", CFG_SRC_FILE, "flux.ini:2",
+				 &err),
+			 0);
 	assert_int_equal(env_apply(&cfg, fake_lookup, &err), 0);
 	assert_int_equal(cfg.log_level, LOG_ERROR);
 	assert_int_equal(cfg.source[CFG_LOG_LEVEL], CFG_SRC_ENV);
-	assert_int_equal(cfg_set(&cfg, CFG_LOG_LEVEL, "warning", CFG_SRC_FLAG, "--log-level", &err), 0);
+	assert_int_equal(cfg_set(&cfg, CFG_LOG_LEVEL, "warning", CFG_SRC_FLAG,
+				 "--log-level", &err),
+			 0);
 	assert_int_equal(cfg.log_level, LOG_WARNING);
 	fake_env = NULL;
 	cfg_release(&cfg);
@@ -334,6 +346,7 @@ static void test_log_json(void **state)
 	static const struct {
 		const char *vars[5]; /* values may use {tmp} */
 		bool want;
+		/* clang-format off */
 	} json_cases[] = {
 		{ { NULL }, false },
 		{ { "FLUX_LOG_FORMAT", "json", NULL }, true },
@@ -347,6 +360,7 @@ static void test_log_json(void **state)
 		{ { "FLUX_LOG_FORMAT_FILE", "{tmp}/missing", NULL }, false },
 		{ { "FLUX_LOG_FORMAT", "text", "FLUX_LOG_FORMAT_FILE", "{tmp}/json_upper", NULL }, false },
 	};
+	/* clang-format on */
 	size_t i, j;
 
 	(void)state;
@@ -385,12 +399,9 @@ static void test_real_getenv(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cases),
-		cmocka_unit_test(test_all_keys),
-		cmocka_unit_test(test_precedence),
-		cmocka_unit_test(test_config_path),
-		cmocka_unit_test(test_log_json),
-		cmocka_unit_test(test_real_getenv),
+		cmocka_unit_test(test_cases),      cmocka_unit_test(test_all_keys),
+		cmocka_unit_test(test_precedence), cmocka_unit_test(test_config_path),
+		cmocka_unit_test(test_log_json),   cmocka_unit_test(test_real_getenv),
 	};
 
 	return cmocka_run_group_tests(tests, test_tmpdir_setup, test_tmpdir_teardown);

@@ -32,10 +32,10 @@ char *test_capture_end(void);
 
 /* How a child run by test_death() ended. */
 struct test_death {
-	int exited;  /* exited with code (else killed by sig) */
+	int exited; /* exited with code (else killed by sig) */
 	int code;
 	int sig;
-	char *err;   /* what it wrote to stderr; free it */
+	char *err; /* what it wrote to stderr; free it */
 };
 
 /*

@@ -62,6 +62,7 @@ struct fixture {
 	const char *want; /* "rule:line ..." in order; "" for none */
 };
 
+/* clang-format off */
 static const struct fixture fixtures[] = {
 	/* dangerous */
 	{ "dangerous/index-not-concurrent.sql",
@@ -120,6 +121,7 @@ static const struct fixture fixtures[] = {
 	{ "safe/same-file-creates-table.sql", "" },
 	{ "safe/keywords-hidden.sql", "" },
 };
+/* clang-format on */
 
 static const char *fixture_root(void)
 {
@@ -185,7 +187,8 @@ static void test_fixtures_all_listed(void **state)
 			for (i = 0; i < N(fixtures); i++)
 				found |= !strcmp(fixtures[i].file, name.buf);
 			if (!found)
-				fail_msg("fixture '%s' is not in the table of test_lint.c", name.buf);
+				fail_msg("fixture '%s' is not in the table of test_lint.c",
+					 name.buf);
 			/* A dangerous fixture must find something, a safe one nothing. */
 			for (i = 0; i < N(fixtures); i++)
 				if (!strcmp(fixtures[i].file, name.buf))
@@ -229,6 +232,7 @@ struct lint_case {
 	const char *notes; /* the notes joined by '|', or NULL for none */
 };
 
+/* clang-format off */
 static const struct lint_case cases[] = {
 	{ "empty", "", 0, false, false, false, "", NULL },
 	{ "comments only", "-- create index i on t (a);\n/* vacuum full */", 0, false,
@@ -372,6 +376,7 @@ static const struct lint_case cases[] = {
 	{ "an unterminated string after the last statement is left to the splitter",
 	  "select 1;", 0, false, false, false, "", NULL },
 };
+/* clang-format on */
 
 static void test_cases(void **state)
 {
@@ -409,9 +414,11 @@ static void test_cases(void **state)
 /* A text the splitter rejects is exit 4; the result keeps what it had. */
 static void test_unterminated(void **state)
 {
+	/* clang-format off */
 	static const char *const bad[] = {
 		"vacuum full;\nselect 'open", "select $a$ x", "/* open", "select \"open",
 	};
+	/* clang-format on */
 	struct lint_options opt = { 0, false, false, false };
 	size_t i;
 
@@ -451,12 +458,14 @@ static void test_accumulate_and_count(void **state)
 
 static void test_rules(void **state)
 {
+	/* clang-format off */
 	static const char *const ids[LINT_NRULES] = {
 		"index-not-concurrent", "concurrently-in-transaction", "constraint-not-valid",
 		"set-not-null", "column-type-change", "add-column-volatile-default",
 		"add-column-required", "unique-builds-index", "table-rewrite",
 		"transaction-control", "rename", "drop-column-or-table", "missing-lock-timeout",
 	};
+	/* clang-format on */
 	int i;
 
 	(void)state;
@@ -466,7 +475,9 @@ static void test_rules(void **state)
 		assert_int_equal(lint_rule_find(ids[i], strlen(ids[i])), i);
 		assert_int_equal(lint_rules[i].severity,
 				 i == LINT_RENAME || i == LINT_DROP_COLUMN_OR_TABLE ||
-				 i == LINT_MISSING_LOCK_TIMEOUT ? LINT_WARNING : LINT_ERROR);
+						 i == LINT_MISSING_LOCK_TIMEOUT ?
+					 LINT_WARNING :
+					 LINT_ERROR);
 	}
 	assert_int_equal(lint_rule_find("rename", 5), -1);
 	assert_int_equal(lint_rule_find("RENAME", 6), -1);
@@ -481,6 +492,7 @@ static void test_rule_list(void **state)
 		int rc;
 		unsigned mask;
 		const char *bad;
+		/* clang-format off */
 	} cases_l[] = {
 		{ "", 0, 0, NULL },
 		{ " , ,", 0, 0, NULL },
@@ -491,6 +503,7 @@ static void test_rule_list(void **state)
 		{ "rename table-rewrite", -1, 0, "rename table-rewrite" },
 		{ "Rename", -1, 0, "Rename" },
 	};
+	/* clang-format on */
 	size_t i;
 
 	(void)state;
@@ -518,6 +531,7 @@ static void test_tokens(void **state)
 	static const struct {
 		const char *in;
 		const char *want; /* kind letter and val, space-separated */
+				  /* clang-format off */
 	} tcases[] = {
 		{ "", "" },
 		{ "Select A_b1", "w:select w:a_b1" },
@@ -535,6 +549,7 @@ static void test_tokens(void **state)
 		{ "E'open\\'", "s:open\\" },
 		{ "Ä é", "w:Ä w:é" },
 	};
+	/* clang-format on */
 	size_t i, k;
 
 	(void)state;
@@ -565,7 +580,8 @@ static void test_tokens(void **state)
 static void test_token_positions(void **state)
 {
 	static const char text[] = "a\n  'x\ny' é\tb\n\n-- c\nd";
-	static const int want[][2] = { { 1, 1 }, { 2, 3 }, { 3, 4 }, { 3, 6 }, { 5, 1 }, { 6, 1 } };
+	static const int want[][2] = { { 1, 1 }, { 2, 3 }, { 3, 4 },
+				       { 3, 6 }, { 5, 1 }, { 6, 1 } };
 	struct sqltok_list l = SQLTOK_LIST_INIT;
 	size_t k;
 

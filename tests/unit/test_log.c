@@ -24,6 +24,7 @@ static void test_text_escapes_controls(void **state)
 {
 	static const struct {
 		const char *msg, *want;
+		/* clang-format off */
 	} cases[] = {
 		{ "plain", "flux: warning: plain\n" },
 		{ "a\nflux: error: forged", "flux: warning: a\\nflux: error: forged\n" },
@@ -33,6 +34,7 @@ static void test_text_escapes_controls(void **state)
 		{ "tab\tstays", "flux: warning: tab\tstays\n" },
 		{ "utf-8 caf\xc3\xa9 stays", "flux: warning: utf-8 caf\xc3\xa9 stays\n" },
 	};
+	/* clang-format on */
 	size_t i;
 	char *out;
 

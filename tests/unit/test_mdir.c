@@ -129,12 +129,14 @@ static void test_md5(void **state)
 {
 	static const struct {
 		const char *in, *want;
+		/* clang-format off */
 	} cases[] = {
 		{ "", EMPTY_MD5 },
 		{ "abc", "900150983cd24fb0d6963f7d28e17f72" },
 		{ REF1, REF1_MD5 },
 		{ REF2, REF2_MD5 },
 	};
+	/* clang-format on */
 	char out[33];
 	size_t i;
 
@@ -153,8 +155,11 @@ static void test_normalise_ok(void **state)
 		size_t len;
 		const char *want;
 		size_t wlen;
+		/* clang-format off */
 	} cases[] = {
+/* clang-format off */
 #define C(in, want) { in, sizeof(in) - 1, want, sizeof(want) - 1 }
+		/* clang-format on */
 		C("", ""),
 		C("select 1;\n", "select 1;\n"),
 		C("a\r\nb\r\n", "a\nb\n"),
@@ -165,16 +170,17 @@ static void test_normalise_ok(void **state)
 		C("a\r\n\r\nb", "a\n\nb"),
 		C("tab\tform\f\x01\x7f", "tab\tform\f\x01\x7f"),
 		C("\xEF\xBB\xBFx\r\n", "\xEF\xBB\xBFx\n"),
-		C("caf\xC3\xA9", "caf\xC3\xA9"),             /* U+00E9 */
-		C("\xC2\x80\xDF\xBF", "\xC2\x80\xDF\xBF"),     /* U+0080, U+07FF */
-		C("\xE0\xA0\x80", "\xE0\xA0\x80"),             /* U+0800 */
-		C("\xED\x9F\xBF", "\xED\x9F\xBF"),             /* U+D7FF */
+		C("caf\xC3\xA9", "caf\xC3\xA9"),           /* U+00E9 */
+		C("\xC2\x80\xDF\xBF", "\xC2\x80\xDF\xBF"), /* U+0080, U+07FF */
+		C("\xE0\xA0\x80", "\xE0\xA0\x80"),         /* U+0800 */
+		C("\xED\x9F\xBF", "\xED\x9F\xBF"),         /* U+D7FF */
 		C("\xEE\x80\x80\xEF\xBF\xBF", "\xEE\x80\x80\xEF\xBF\xBF"),
 		C("\xF0\x90\x80\x80", "\xF0\x90\x80\x80"),     /* U+10000 */
 		C("\xF0\x9F\x98\x80\r", "\xF0\x9F\x98\x80\n"), /* emoji, CR */
 		C("\xF4\x8F\xBF\xBF", "\xF4\x8F\xBF\xBF"),     /* U+10FFFF */
 #undef C
 	};
+	/* clang-format on */
 	size_t i;
 
 	(void)state;
@@ -199,18 +205,21 @@ static void test_normalise_bad(void **state)
 	static const struct {
 		const char *in;
 		size_t len;
-		size_t off;   /* byte offset in the raw input */
+		size_t off; /* byte offset in the raw input */
 		size_t line;
 		const char *why;
+		/* clang-format off */
 	} cases[] = {
+/* clang-format off */
 #define C(in, off, line, why) { in, sizeof(in) - 1, off, line, why }
+		/* clang-format on */
 		C("ab\0c", 2, 1, "NUL byte"),
 		C("a\r\nb\r\0", 5, 3, "NUL byte"),
 		C("\0", 0, 1, "NUL byte"),
-		C("abc\x80", 3, 1, "invalid start byte"),      /* lone continuation */
+		C("abc\x80", 3, 1, "invalid start byte"), /* lone continuation */
 		C("x\nyy\xBF", 4, 2, "invalid start byte"),
-		C("\xC0\x80", 0, 1, "invalid start byte"),     /* overlong NUL */
-		C("\xC1\xBF", 0, 1, "invalid start byte"),     /* overlong */
+		C("\xC0\x80", 0, 1, "invalid start byte"), /* overlong NUL */
+		C("\xC1\xBF", 0, 1, "invalid start byte"), /* overlong */
 		C("\xE0\x80\x80", 0, 1, "invalid continuation byte"),
 		C("\xE0\x9F\xBF", 0, 1, "invalid continuation byte"),
 		C("ok\xED\xA0\x80", 2, 1, "invalid continuation byte"), /* U+D800 */
@@ -229,6 +238,7 @@ static void test_normalise_bad(void **state)
 		C("\xF0\x9F\x98", 0, 1, "unexpected end of data"),
 #undef C
 	};
+	/* clang-format on */
 	size_t i;
 
 	(void)state;
@@ -239,12 +249,14 @@ static void test_normalise_bad(void **state)
 
 		sb_adds(&out, "keep");
 		assert_int_equal(mdir_normalise(cases[i].in, cases[i].len,
-						"migrations/x.sql", &out, &err), -1);
+						"migrations/x.sql", &out, &err),
+				 -1);
 		assert_int_equal(err.code, FLUX_EXIT_DIRECTORY);
 		snprintf(want_off, sizeof(want_off), "byte offset %zu ", cases[i].off);
 		snprintf(want_line, sizeof(want_line), "(line %zu)", cases[i].line);
-		if (!strstr(err.msg, "'migrations/x.sql'") || !strstr(err.msg, want_off) ||
-		    !strstr(err.msg, want_line) || !strstr(err.msg, cases[i].why))
+		if (!strstr(err.msg, "'migrations/x.sql'") ||
+		    !strstr(err.msg, want_off) || !strstr(err.msg, want_line) ||
+		    !strstr(err.msg, cases[i].why))
 			fail_msg("case %zu: message '%s' (want '%s' %s %s)", i, err.msg,
 				 want_off, want_line, cases[i].why);
 		/* A failure leaves the builder as it was. */
@@ -260,6 +272,7 @@ static void test_no_transaction(void **state)
 	static const struct {
 		const char *in;
 		bool want;
+		/* clang-format off */
 	} cases[] = {
 		{ "-- flux:no-transaction", true },
 		{ "-- flux:no-transaction\n", true },
@@ -278,12 +291,14 @@ static void test_no_transaction(void **state)
 		{ "select 1; -- flux:no-transaction\n", false },
 		{ "\xEF\xBB\xBF", false },
 	};
+	/* clang-format on */
 	size_t i;
 
 	(void)state;
 	assert_false(mdir_is_no_transaction(NULL, 0));
 	for (i = 0; i < N(cases); i++) {
-		if (mdir_is_no_transaction(cases[i].in, strlen(cases[i].in)) != cases[i].want)
+		if (mdir_is_no_transaction(cases[i].in, strlen(cases[i].in)) !=
+		    cases[i].want)
 			fail_msg("mdir_is_no_transaction('%s') != %d", cases[i].in,
 				 cases[i].want);
 	}
@@ -294,14 +309,18 @@ static void test_no_transaction(void **state)
 static void test_order_by_id_bytes(void **state)
 {
 	/* Files created in a scrambled order; expected order is strcmp of ID. */
+	/* clang-format off */
 	static const char *files[] = {
 		"a_b.sql", "B.sql", "a.sql", "\xC3\xA9t\xC3\xA9.sql", "a-b.sql",
 		"a.b.sql", "0010.sql", "0002.sql", "z.py", "Z.sql", "a.sql.bak",
 	};
+	/* clang-format on */
+	/* clang-format off */
 	static const char *want[] = {
 		"0002", "0010", "B", "Z", "a", "a-b", "a.b", "a_b", "z",
 		"\xC3\xA9t\xC3\xA9",
 	};
+	/* clang-format on */
 	struct mdir dir;
 	char path[256];
 	size_t i;
@@ -317,7 +336,8 @@ static void test_order_by_id_bytes(void **state)
 	for (i = 0; i < N(want); i++) {
 		assert_string_equal(dir.migrations[i].id, want[i]);
 		if (i)
-			assert_true(strcmp(dir.migrations[i - 1].id, dir.migrations[i].id) < 0);
+			assert_true(strcmp(dir.migrations[i - 1].id,
+					   dir.migrations[i].id) < 0);
 	}
 	assert_int_equal(dir.npre, 0);
 	assert_int_equal(dir.npost, 0);
@@ -446,12 +466,14 @@ static void test_repeatable_errors(void **state)
 {
 	static const struct {
 		const char *file, *part1, *part2;
+		/* clang-format off */
 	} cases[] = {
 		{ "migrations/pre-apply/r.undo.sql", "'migrations/pre-apply/r.undo.sql'", "undo" },
 		{ "migrations/post-apply/r.undo.sql", "'migrations/post-apply/r.undo.sql'", "undo" },
 		{ "migrations/pre-apply/r.py", "'migrations/pre-apply/r.py'", "python" },
 		{ "migrations/post-apply/r.py", "'migrations/post-apply/r.py'", "python" },
 	};
+	/* clang-format on */
 	size_t i;
 
 	(void)state;
@@ -554,12 +576,14 @@ static void test_unreadable(void **state)
 	static const struct {
 		const char *setup_target; /* symlink target, or NULL for a dir */
 		const char *part;
+		/* clang-format off */
 	} cases[] = {
 		{ "does-not-exist.sql", "No such file or directory" },
 		{ "0003_users.sql", "Too many levels of symbolic links" },
 		{ "../elsewhere", "Is a directory" },
 		{ NULL, "Is a directory" },
 	};
+	/* clang-format on */
 	size_t i;
 
 	(void)state;
@@ -568,7 +592,8 @@ static void test_unreadable(void **state)
 	for (i = 0; i < N(cases); i++) {
 		if (cases[i].setup_target)
 			assert_int_equal(symlink(cases[i].setup_target,
-						 "migrations/0003_users.sql"), 0);
+						 "migrations/0003_users.sql"),
+					 0);
 		else
 			mk("migrations/0003_users.sql");
 		expect_fail("migrations",
@@ -627,11 +652,16 @@ static void test_bad_content(void **state)
 		const char *data;
 		size_t len;
 		const char *part1, *part2;
+		/* clang-format off */
 	} cases[] = {
+/* clang-format off */
 #define C(d, p1, p2) { d, sizeof(d) - 1, p1, p2 }
-		C("select 1;\nselect '\0';\n", "NUL byte in migration 'migrations/0002_bad.sql'",
+		/* clang-format on */
+		C("select 1;\nselect '\0';\n",
+		  "NUL byte in migration 'migrations/0002_bad.sql'",
 		  "byte offset 18 (line 2)"),
-		C("\xEF\xBB\xBFselect '\xE9';", "invalid UTF-8 in migration 'migrations/0002_bad.sql'",
+		C("\xEF\xBB\xBFselect '\xE9';",
+		  "invalid UTF-8 in migration 'migrations/0002_bad.sql'",
 		  "byte offset 11 (line 1)"),
 		C("a\r\nb\r\nc\xED\xA0\x80", "invalid UTF-8", "byte offset 7 (line 3)"),
 		C("--\xC0\xAF", "invalid UTF-8", "byte offset 2 "),
@@ -639,6 +669,7 @@ static void test_bad_content(void **state)
 		C("x\xE2\x82", "unexpected end of data", "byte offset 1 "),
 #undef C
 	};
+	/* clang-format on */
 	size_t i;
 
 	(void)state;
@@ -674,28 +705,37 @@ static void test_text_forms(void **state)
 		const char *text, *hash;
 		size_t bom_len;
 		bool no_tx;
+		/* clang-format off */
 	} cases[] = {
+/* clang-format off */
 #define C(n, d, t, h, b, nt) { n, d, sizeof(d) - 1, t, h, b, nt }
+		/* clang-format on */
 		C("a_lf", REF1, REF1, REF1_MD5, 0, false),
 		C("b_nonl", REF2, REF2, REF2_MD5, 0, false),
 		C("c_crlf", "alter table simple_table add column description text;\r\n",
 		  REF1, REF1_MD5, 0, false),
-		C("d_cr", "alter table simple_table add column description text;\r",
-		  REF1, REF1_MD5, 0, false),
-		C("e_bom", "\xEF\xBB\xBFselect 1;\n", "select 1;\n", BOM_SEL_MD5, 3, false),
-		C("f_bom_crlf", "\xEF\xBB\xBFselect 1;\r\n", "select 1;\n", BOM_SEL_MD5, 3, false),
+		C("d_cr", "alter table simple_table add column description text;\r", REF1,
+		  REF1_MD5, 0, false),
+		C("e_bom", "\xEF\xBB\xBFselect 1;\n", "select 1;\n", BOM_SEL_MD5, 3,
+		  false),
+		C("f_bom_crlf", "\xEF\xBB\xBFselect 1;\r\n", "select 1;\n", BOM_SEL_MD5,
+		  3, false),
 		C("g_nobom", "select 1;\n", "select 1;\n", SEL_MD5, 0, false),
 		C("h_empty", "", "", EMPTY_MD5, 0, false),
 		C("i_bom_only", "\xEF\xBB\xBF", "", "", 3, false),
-		C("j_notx", "-- flux:no-transaction \t\r\ncreate index concurrently i on t (c);\r\n",
-		  "-- flux:no-transaction \t\ncreate index concurrently i on t (c);\n", NULL, 0, true),
+		C("j_notx",
+		  "-- flux:no-transaction \t\r\ncreate index concurrently i on t (c);\r\n",
+		  "-- flux:no-transaction \t\ncreate index concurrently i on t (c);\n",
+		  NULL, 0, true),
 		C("k_bom_notx", "\xEF\xBB\xBF-- flux:no-transaction\nvacuum;",
 		  "-- flux:no-transaction\nvacuum;", NULL, 3, true),
 		C("l_second_line", "select 1;\n-- flux:no-transaction\n",
 		  "select 1;\n-- flux:no-transaction\n", NULL, 0, false),
-		C("m_comment_only", "-- nothing to do\n", "-- nothing to do\n", NULL, 0, false),
+		C("m_comment_only", "-- nothing to do\n", "-- nothing to do\n", NULL, 0,
+		  false),
 #undef C
 	};
+	/* clang-format on */
 	struct mdir dir;
 	char path[128];
 	size_t i;
@@ -735,7 +775,8 @@ static void test_text_forms(void **state)
 		assert_string_equal(text_of(m, true), cases[i].text);
 		assert_int_equal(m->undo_len, strlen(cases[i].text));
 		if (m->undo_no_transaction != cases[i].no_tx)
-			fail_msg("%s: undo_no_transaction %d", m->id, m->undo_no_transaction);
+			fail_msg("%s: undo_no_transaction %d", m->id,
+				 m->undo_no_transaction);
 	}
 	/* BOM and no BOM differ in hash though their texts are the same. */
 	assert_string_not_equal(mdir_find(&dir, "e_bom")->hash,
@@ -748,7 +789,8 @@ static void test_text_forms(void **state)
 static void test_find(void **state)
 {
 	static const char *ids[] = { "0001", "0002", "0005", "0010", "b" };
-	static const char *absent[] = { "", "0000", "0003", "00010", "0011", "a", "c", "0001.sql" };
+	static const char *absent[] = { "",     "0000", "0003", "00010",
+					"0011", "a",    "c",    "0001.sql" };
 	struct mdir dir;
 	char path[64];
 	size_t i;
@@ -786,10 +828,11 @@ static void test_thousand(void **state)
 	(void)state;
 	/* Created in reverse so that the sort does the work. */
 	for (i = 999; i >= 0; i--) {
-		int n = snprintf(body, sizeof(body),
-				 "-- migration %d\r\ncreate table t%04d (id bigint primary key,"
-				 " name text not null, created_at timestamptz default now());\r\n",
-				 i, i);
+		int n = snprintf(
+			body, sizeof(body),
+			"-- migration %d\r\ncreate table t%04d (id bigint primary key,"
+			" name text not null, created_at timestamptz default now());\r\n",
+			i, i);
 
 		snprintf(path, sizeof(path), "migrations/%04d_table.sql", i);
 		put(path, body, (size_t)n);
@@ -801,7 +844,8 @@ static void test_thousand(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	read_ok(&dir, "migrations");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+		(double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 	print_message("read 1000 migrations in %.2f ms\n", ms);
 	/* Generous: sanitizers slow this down several times. */
 	assert_true(ms < 1000.0);

@@ -31,32 +31,41 @@ static struct {
 static const char *const formats[] = { "table", "json", NULL };
 static const char *const three[] = { "a", "b", "c", NULL };
 
+/* clang-format off */
 static const struct opt apply_opts[] = {
 	{ .name = "--dry-run", .kind = OPT_FLAG, .out = &got.dry_run },
 	{ .name = "--to", .kind = OPT_VALUE, .out = &got.to, .needs = "a migration ID",
 	  .once = true },
 	{ .name = NULL },
 };
+/* clang-format on */
+/* clang-format off */
 static const struct opt rollback_opts[] = {
 	{ .name = "--dry-run", .kind = OPT_FLAG, .out = &got.dry_run },
 	{ .name = "--all", .kind = OPT_FLAG, .out = &got.all },
 	{ .name = "--to", .kind = OPT_VALUE, .out = &got.to, .nonempty = true },
 	{ .name = NULL },
 };
+/* clang-format on */
+/* clang-format off */
 static const struct opt status_opts[] = {
 	{ .name = "--exit-code", .kind = OPT_FLAG, .out = &got.exit_code },
 	{ .name = "--format", .kind = OPT_VALUE, .out = &got.format, .words = formats },
 	{ .name = "--pick", .kind = OPT_VALUE, .out = &got.to, .words = three },
 	{ .name = NULL },
 };
+/* clang-format on */
+/* clang-format off */
 static const struct opt new_opts[] = {
 	{ .name = "--pre", .kind = OPT_FLAG, .out = &got.dry_run },
 	{ .name = "--post", .kind = OPT_FLAG, .out = &got.all },
 	{ .name = NULL },
 };
+/* clang-format on */
 
 enum { APPLY, ROLLBACK, STATUS, GOTO, NEW, LINT, INIT, NOARGS };
 
+/* clang-format off */
 static const struct opt_spec specs[] = {
 	[APPLY] = { .cmd = "apply", .opts = apply_opts, .count = &got.count,
 		    .hint = "expected a number of migrations, --to ID or --dry-run" },
@@ -73,6 +82,7 @@ static const struct opt_spec specs[] = {
 	[INIT] = { .cmd = "init", .max_pos = 1, .no_options = true },
 	[NOARGS] = { .cmd = "config" },
 };
+/* clang-format on */
 
 struct opt_case {
 	int spec;
@@ -85,6 +95,7 @@ struct opt_case {
 	const char *pos; /* the positional arguments joined with '|' */
 };
 
+/* clang-format off */
 static const struct opt_case cases[] = {
 	/* apply: a count, --to in both forms, --dry-run anywhere */
 	{ APPLY, { NULL }, NULL, false, false, -1, NULL, NULL, "" },
@@ -159,6 +170,7 @@ static const struct opt_case cases[] = {
 	{ NOARGS, { "x" }, .err = "config: unexpected argument 'x'" },
 	{ NOARGS, { "--x=1" }, .err = "config: unexpected argument '--x=1'" },
 };
+/* clang-format on */
 
 static void test_opt_parse(void **state)
 {
@@ -183,22 +195,26 @@ static void test_opt_parse(void **state)
 		if (c->err) {
 			if (rc != -1 || err.code != FLUX_EXIT_USAGE || !err.msg ||
 			    strcmp(err.msg, c->err))
-				fail_msg("case %zu: rc %d, exit %d, message '%s', want '%s'", i,
-					 rc, err.code, err.msg ? err.msg : "(none)", c->err);
+				fail_msg("case %zu: rc %d, exit %d, message '%s', want '%s'",
+					 i, rc, err.code, err.msg ? err.msg : "(none)",
+					 c->err);
 			err_release(&err);
 			continue;
 		}
 		if (rc != 0)
-			fail_msg("case %zu: failed: %s", i, err.msg ? err.msg : "(no message)");
+			fail_msg("case %zu: failed: %s", i,
+				 err.msg ? err.msg : "(no message)");
 		for (k = 0; k < npos; k++)
 			sb_addf(&joined, "%s%s", k ? "|" : "", pos[k]);
 		if (got.dry_run != c->dry_run || got.all != c->all ||
 		    (specs[c->spec].count && got.count != c->count) ||
 		    (!c->to != !got.to) || (c->to && strcmp(c->to, got.to)) ||
-		    (!c->format != !got.format) || (c->format && strcmp(c->format, got.format)) ||
+		    (!c->format != !got.format) ||
+		    (c->format && strcmp(c->format, got.format)) ||
 		    strcmp(joined.buf, c->pos))
 			fail_msg("case %zu: got dry_run %d all %d count %ld to '%s' format '%s' pos '%s'",
-				 i, got.dry_run, got.all, got.count, got.to ? got.to : "(null)",
+				 i, got.dry_run, got.all, got.count,
+				 got.to ? got.to : "(null)",
 				 got.format ? got.format : "(null)", joined.buf);
 		sb_release(&joined);
 		err_release(&err);
@@ -210,10 +226,12 @@ static void test_parse_count(void **state)
 	static const struct {
 		const char *in;
 		long want;
+		/* clang-format off */
 	} counts[] = {
 		{ "0", 0 }, { "7", 7 }, { "0012", 12 }, { "", -1 }, { "-1", -1 }, { "+1", -1 },
 		{ " 1", -1 }, { "1 ", -1 }, { "1x", -1 }, { "99999999999999999999", -1 },
 	};
+	/* clang-format on */
 	size_t i;
 
 	(void)state;

@@ -42,12 +42,14 @@ struct rspec {
 	const char *hash;
 };
 
+/* clang-format off */
 #define SQL(i) { (i), MDIR_SQL, NULL, true }
 #define SQLH(i, h) { (i), MDIR_SQL, (h), true }
 #define SQLNOUNDO(i) { (i), MDIR_SQL, NULL, false }
 #define PY(i) { (i), MDIR_PY, NULL, false }
 #define ROW(i) { (i), NULL }
 #define ROWH(i, h) { (i), (h) }
+/* clang-format on */
 
 struct fixture {
 	struct mdir dir;
@@ -113,8 +115,7 @@ static void fixture_release(struct fixture *f)
 	free(f->dir.migrations);
 }
 
-static void assert_fragments(const char *name, const char *msg,
-			     const char *const *frags)
+static void assert_fragments(const char *name, const char *msg, const char *const *frags)
 {
 	size_t i;
 
@@ -143,6 +144,7 @@ struct build_case {
 	const char *frags[MAXN];
 };
 
+/* clang-format off */
 static const struct build_case build_cases[] = {
 	{ "empty directory, no rows", { { NULL } }, { { NULL } }, { { NULL } },
 	  0, 0, 0, 0, 0, { NULL } },
@@ -267,6 +269,7 @@ static const struct build_case build_cases[] = {
 	  2, 0, 2, 0, FLUX_EXIT_CORRUPT,
 	  { "0001_a: missing", "0002_b: missing", NULL } },
 };
+/* clang-format on */
 
 static void check_build_case(const struct build_case *c)
 {
@@ -284,14 +287,14 @@ static void check_build_case(const struct build_case *c)
 		const struct plan_entry *e = &f.plan.entries[i];
 
 		if (strcmp(e->id, c->want[i].id) != 0 || e->state != c->want[i].state)
-			fail_msg("%s: entry %zu is %s %s, want %s %s", c->name, i,
-				 e->id, plan_state_name(e->state), c->want[i].id,
+			fail_msg("%s: entry %zu is %s %s, want %s %s", c->name, i, e->id,
+				 plan_state_name(e->state), c->want[i].id,
 				 plan_state_name(c->want[i].state));
 		/* mig and row are set exactly when the state says so */
 		if ((e->mig == NULL) != (e->state == PLAN_MISSING))
 			fail_msg("%s: entry %s: mig pointer wrong", c->name, e->id);
-		if ((e->row == NULL) != (e->state == PLAN_PENDING ||
-					 e->state == PLAN_OUT_OF_ORDER))
+		if ((e->row == NULL) !=
+		    (e->state == PLAN_PENDING || e->state == PLAN_OUT_OF_ORDER))
 			fail_msg("%s: entry %s: row pointer wrong", c->name, e->id);
 		if (e->mig && strcmp(e->mig->id, e->id) != 0)
 			fail_msg("%s: entry %s: mig is %s", c->name, e->id, e->mig->id);
@@ -299,12 +302,11 @@ static void check_build_case(const struct build_case *c)
 			fail_msg("%s: entry %s: row is %s", c->name, e->id, e->row->id);
 	}
 	if (f.plan.napplied != c->napplied || f.plan.npending != c->npending ||
-	    f.plan.nproblems != c->nproblems ||
-	    f.plan.nunverifiable != c->nunverifiable)
+	    f.plan.nproblems != c->nproblems || f.plan.nunverifiable != c->nunverifiable)
 		fail_msg("%s: counters applied %zu pending %zu problems %zu unverifiable %zu, want %zu %zu %zu %zu",
-			 c->name, f.plan.napplied, f.plan.npending,
-			 f.plan.nproblems, f.plan.nunverifiable, c->napplied,
-			 c->npending, c->nproblems, c->nunverifiable);
+			 c->name, f.plan.napplied, f.plan.npending, f.plan.nproblems,
+			 f.plan.nunverifiable, c->napplied, c->npending, c->nproblems,
+			 c->nunverifiable);
 
 	rc = plan_validate(&f.plan, &err);
 	if (c->code == 0) {
@@ -312,8 +314,8 @@ static void check_build_case(const struct build_case *c)
 			fail_msg("%s: validate failed: %s", c->name, err.msg);
 	} else {
 		if (rc != -1 || (int)err.code != c->code)
-			fail_msg("%s: validate rc %d code %d, want code %d", c->name,
-				 rc, (int)err.code, c->code);
+			fail_msg("%s: validate rc %d code %d, want code %d", c->name, rc,
+				 (int)err.code, c->code);
 		assert_fragments(c->name, err.msg, c->frags);
 		/* the first line, then exactly one line per problem */
 		{
@@ -349,16 +351,22 @@ struct list_case {
 	enum plan_rollback_mode mode; /* rollback cases only */
 	size_t limit;                 /* apply limit or rollback count */
 	const char *to_id;
-	int code;                     /* 0: success */
-	const char *want[MAXN];       /* ids of the list, ends at NULL */
+	int code;               /* 0: success */
+	const char *want[MAXN]; /* ids of the list, ends at NULL */
 	const char *frags[MAXN];
 };
 
 #define FOUR_THREE_APPLIED                                                  \
 	{ SQL("0001_a"), SQL("0002_b"), SQL("0003_c"), SQL("0004_d"),       \
 	  SQL("0005_e"), SQL("0006_f"), SQL("0007_g"), { NULL } },          \
-	{ ROW("0001_a"), ROW("0002_b"), ROW("0003_c"), ROW("0004_d"), { NULL } }
+	{                                                                   \
+		ROW("0001_a"), ROW("0002_b"), ROW("0003_c"), ROW("0004_d"), \
+		{                                                           \
+			NULL                                                \
+		}                                                           \
+	}
 
+/* clang-format off */
 static const struct list_case apply_cases[] = {
 	{ "nothing in the directory", { { NULL } }, { { NULL } }, 0, 0, NULL, 0,
 	  { NULL }, { NULL } },
@@ -405,6 +413,7 @@ static const struct list_case apply_cases[] = {
 	  { ROW("0002_b"), ROW("0001_a"), { NULL } }, 0, 0, NULL, 0,
 	  { "0003_c", NULL }, { NULL } },
 };
+/* clang-format on */
 
 static void check_list(const struct list_case *c, int rc,
 		       const struct mdir_migration **out, size_t n,
@@ -461,10 +470,16 @@ static void test_apply_list(void **state)
 /* --- plan_rollback_list -------------------------------------------------- */
 
 #define FOUR_APPLIED                                                        \
-	{ SQL("0001_a"), SQL("0002_b"), SQLNOUNDO("0003_c"), SQL("0004_d"), \
-	  SQL("0005_e"), { NULL } },                                        \
-	{ ROW("0001_a"), ROW("0002_b"), ROW("0003_c"), ROW("0004_d"), { NULL } }
+	{ SQL("0001_a"), SQL("0002_b"), SQLNOUNDO("0003_c"),                \
+	  SQL("0004_d"), SQL("0005_e"), { NULL } },                         \
+	{                                                                   \
+		ROW("0001_a"), ROW("0002_b"), ROW("0003_c"), ROW("0004_d"), \
+		{                                                           \
+			NULL                                                \
+		}                                                           \
+	}
 
+/* clang-format off */
 static const struct list_case rollback_cases[] = {
 	{ "count 1", FOUR_APPLIED, PLAN_RB_COUNT, 1, NULL, 0,
 	  { "0004_d", NULL }, { NULL } },
@@ -546,6 +561,7 @@ static const struct list_case rollback_cases[] = {
 	  { ROW("0001_a"), ROW("0003_c"), { NULL } },
 	  PLAN_RB_COUNT, 2, NULL, 0, { "0003_c", "0001_a", NULL }, { NULL } },
 };
+/* clang-format on */
 
 static void test_rollback_list(void **state)
 {
@@ -561,8 +577,8 @@ static void test_rollback_list(void **state)
 		int rc;
 
 		fixture_init(&f, c->migs, c->rows);
-		rc = plan_rollback_list(&f.plan, c->mode, c->limit, c->to_id, &out,
-					&n, &err);
+		rc = plan_rollback_list(&f.plan, c->mode, c->limit, c->to_id, &out, &n,
+					&err);
 		check_list(c, rc, out, n, &err);
 		free(out);
 		err_release(&err);
@@ -572,6 +588,7 @@ static void test_rollback_list(void **state)
 
 /* --- plan_apply_to_list (apply --to) ------------------------------------- */
 
+/* clang-format off */
 static const struct list_case apply_to_cases[] = {
 	{ "to the first pending", FOUR_THREE_APPLIED, 0, 0, "0005_e", 0,
 	  { "0005_e", NULL }, { NULL } },
@@ -619,6 +636,7 @@ static const struct list_case apply_to_cases[] = {
 	  { SQL("0010"), SQL("009"), SQL("01"), { NULL } }, { { NULL } }, 0, 0,
 	  "009", 0, { "0010", "009", NULL }, { NULL } },
 };
+/* clang-format on */
 
 static void test_apply_to_list(void **state)
 {
@@ -648,8 +666,8 @@ struct steps_case {
 	const char *name;
 	struct mspec migs[MAXN];
 	struct rspec rows[MAXN];
-	const char *to_id; /* goto only */
-	int code;          /* 0: success */
+	const char *to_id;       /* goto only */
+	int code;                /* 0: success */
 	const char *undo[MAXN];  /* ids, newest first, ends at NULL */
 	const char *apply[MAXN]; /* ids in order, ends at NULL */
 	const char *frags[MAXN];
@@ -669,8 +687,8 @@ static void check_ids(const char *name, const char *part,
 		fail_msg("%s: empty %s list is not NULL", name, part);
 	for (i = 0; i < n; i++) {
 		if (strcmp(got[i]->id, want[i]) != 0)
-			fail_msg("%s: %s[%zu] is %s, want %s", name, part, i,
-				 got[i]->id, want[i]);
+			fail_msg("%s: %s[%zu] is %s, want %s", name, part, i, got[i]->id,
+				 want[i]);
 	}
 }
 
@@ -683,8 +701,8 @@ static void check_steps(const struct steps_case *c, bool redo)
 
 	fixture_init(&f, c->migs, c->rows);
 	memset(&steps, 0xff, sizeof(steps));
-	rc = redo ? plan_redo(&f.plan, &steps, &err)
-		  : plan_goto(&f.plan, c->to_id, &steps, &err);
+	rc = redo ? plan_redo(&f.plan, &steps, &err) :
+		    plan_goto(&f.plan, c->to_id, &steps, &err);
 	if (c->code == 0) {
 		if (rc != 0)
 			fail_msg("%s: failed: %s", c->name, err.msg);
@@ -705,6 +723,7 @@ static void check_steps(const struct steps_case *c, bool redo)
 	fixture_release(&f);
 }
 
+/* clang-format off */
 static const struct steps_case goto_cases[] = {
 	{ "forward to the first pending", FOUR_THREE_APPLIED, "0005_e", 0,
 	  { NULL }, { "0005_e", NULL }, { NULL } },
@@ -756,6 +775,7 @@ static const struct steps_case goto_cases[] = {
 	  { ROW("a"), ROW("0010"), ROW("B"), ROW("009"), { NULL } }, "009", 0,
 	  { "a", "B", NULL }, { NULL }, { NULL } },
 };
+/* clang-format on */
 
 static void test_goto(void **state)
 {
@@ -766,6 +786,7 @@ static void test_goto(void **state)
 		check_steps(&goto_cases[i], false);
 }
 
+/* clang-format off */
 static const struct steps_case redo_cases[] = {
 	{ "the last applied", FOUR_THREE_APPLIED, NULL, 0, { "0004_d", NULL },
 	  { "0004_d", NULL }, { NULL } },
@@ -801,6 +822,7 @@ static const struct steps_case redo_cases[] = {
 	  { ROW("0001_a"), ROWH("0002_b", H2), { NULL } }, NULL, FLUX_EXIT_CORRUPT,
 	  { NULL }, { NULL }, { "'0002_b'", "modified", NULL } },
 };
+/* clang-format on */
 
 static void test_redo(void **state)
 {
@@ -819,6 +841,7 @@ static void test_check_target(void **state)
 		const char *id;
 		int code;
 		const char *frag;
+		/* clang-format off */
 	} cases[] = {
 		{ "0001_a", 0, NULL },
 		{ "0002_py", 0, NULL },
@@ -835,6 +858,7 @@ static void test_check_target(void **state)
 		  "'grants' is a post-apply repeatable migration" },
 		{ "setup", FLUX_EXIT_USAGE, "'setup' is a pre-apply repeatable migration" },
 	};
+	/* clang-format on */
 	static const struct mspec migs[] = { SQL("0001_a"), PY("0002_py"), { NULL } };
 	static const struct rspec rows[] = { { NULL } };
 	char root[] = "migrations", pre_id[] = "setup", post_id[] = "grants";
@@ -860,7 +884,8 @@ static void test_check_target(void **state)
 				fail_msg("'%s': %s", cases[i].id, err.msg);
 		} else {
 			if (rc != -1 || (int)err.code != cases[i].code)
-				fail_msg("'%s': rc %d code %d", cases[i].id, rc, (int)err.code);
+				fail_msg("'%s': rc %d code %d", cases[i].id, rc,
+					 (int)err.code);
 			if (!strstr(err.msg, cases[i].frag))
 				fail_msg("'%s': message lacks '%s': %s", cases[i].id,
 					 cases[i].frag, err.msg);
@@ -894,10 +919,10 @@ static void test_find(void **state)
 /* A .sql without undo is listed; the list points into the directory. */
 static void test_rollback_without_undo(void **state)
 {
-	static const struct mspec migs[] = { SQL("0001_a"), SQLNOUNDO("0002_b"),
+	static const struct mspec migs[] = { SQL("0001_a"),
+					     SQLNOUNDO("0002_b"),
 					     { NULL } };
-	static const struct rspec rows[] = { ROW("0001_a"), ROW("0002_b"),
-					     { NULL } };
+	static const struct rspec rows[] = { ROW("0001_a"), ROW("0002_b"), { NULL } };
 	const struct mdir_migration **out = NULL;
 	struct flux_err err = FLUX_ERR_INIT;
 	struct fixture f;
@@ -905,8 +930,9 @@ static void test_rollback_without_undo(void **state)
 
 	(void)state;
 	fixture_init(&f, migs, rows);
-	assert_int_equal(plan_rollback_list(&f.plan, PLAN_RB_ALL, 0, NULL, &out,
-					    &n, &err), 0);
+	assert_int_equal(plan_rollback_list(&f.plan, PLAN_RB_ALL, 0, NULL, &out, &n,
+					    &err),
+			 0);
 	assert_int_equal(n, 2);
 	assert_ptr_equal(out[0], &f.dir.migrations[1]);
 	assert_null(out[0]->undo_path);
@@ -920,10 +946,8 @@ static void test_rollback_without_undo(void **state)
 /* Entries borrow pointers into the directory and the rows. */
 static void test_entries_borrow(void **state)
 {
-	static const struct mspec migs[] = { SQL("0001_a"), SQL("0002_b"),
-					     { NULL } };
-	static const struct rspec rows[] = { ROW("0003_c"), ROW("0001_a"),
-					     { NULL } };
+	static const struct mspec migs[] = { SQL("0001_a"), SQL("0002_b"), { NULL } };
+	static const struct rspec rows[] = { ROW("0003_c"), ROW("0001_a"), { NULL } };
 	struct fixture f;
 
 	(void)state;
@@ -967,8 +991,8 @@ static void test_null_inputs(void **state)
 	assert_int_equal(n, 0);
 	out = (const struct mdir_migration **)&plan;
 	n = 99;
-	assert_int_equal(plan_rollback_list(&plan, PLAN_RB_ALL, 0, NULL, &out, &n,
-					    &err), 0);
+	assert_int_equal(plan_rollback_list(&plan, PLAN_RB_ALL, 0, NULL, &out, &n, &err),
+			 0);
 	assert_null(out);
 	assert_int_equal(n, 0);
 	assert_null(err.msg);
@@ -986,6 +1010,7 @@ static void test_state_names(void **state)
 	static const struct {
 		enum plan_state state;
 		const char *name;
+		/* clang-format off */
 	} cases[] = {
 		{ PLAN_APPLIED, "applied" },
 		{ PLAN_PENDING, "pending" },
@@ -994,6 +1019,7 @@ static void test_state_names(void **state)
 		{ PLAN_OUT_OF_ORDER, "out-of-order" },
 		{ PLAN_UNVERIFIABLE, "unverifiable" },
 	};
+	/* clang-format on */
 	size_t i;
 
 	(void)state;

@@ -18,7 +18,8 @@ struct fake {
 	size_t n;
 };
 
-static void fake_batch(struct fake *f, const char *kinds, const size_t *sizes, enum db_op op)
+static void fake_batch(struct fake *f, const char *kinds, const size_t *sizes,
+		       enum db_op op)
 {
 	size_t i;
 
@@ -42,6 +43,7 @@ static void test_chunk_len(void **state)
 		const size_t *sizes;
 		size_t max_items, max_bytes;
 		size_t want;
+		/* clang-format off */
 	} cases[] = {
 		{ "tttt", NULL, 200, 1000, 4 },   /* all together */
 		{ "tttt", NULL, 3, 1000, 3 },     /* the count limit */
@@ -53,6 +55,7 @@ static void test_chunk_len(void **state)
 		{ "tttttt", big, 200, 120, 3 },   /* 10+10+100 fits exactly */
 		{ "", NULL, 200, 1000, 0 },
 	};
+	/* clang-format on */
 	size_t i;
 
 	(void)state;
@@ -64,7 +67,8 @@ static void test_chunk_len(void **state)
 		fake_batch(&f, cases[i].kinds, cases[i].sizes, DB_APPLY);
 		got = run_chunk_len(f.items, f.n, &lim);
 		if (got != cases[i].want)
-			fail_msg("case %zu (%s): %zu, want %zu", i, cases[i].kinds, got, cases[i].want);
+			fail_msg("case %zu (%s): %zu, want %zu", i, cases[i].kinds, got,
+				 cases[i].want);
 	}
 }
 

@@ -27,6 +27,7 @@ static void test_add_json(void **state)
 {
 	static const struct {
 		const char *in, *want;
+		/* clang-format off */
 	} cases[] = {
 		{ "", "" },
 		{ "plain", "plain" },
@@ -42,6 +43,7 @@ static void test_add_json(void **state)
 		{ "\xf4\x90\x80\x80", "\\ufffd\\ufffd\\ufffd\\ufffd" }, /* > U+10FFFF */
 		{ "ok\xe2\x82", "ok\\ufffd\\ufffd" },
 	};
+	/* clang-format on */
 	struct sb sb = SB_INIT;
 	size_t i;
 
@@ -50,7 +52,8 @@ static void test_add_json(void **state)
 		sb_reset(&sb);
 		sb_add_json(&sb, cases[i].in);
 		if (strcmp(sb.buf, cases[i].want) != 0)
-			fail_msg("case %zu: got '%s', want '%s'", i, sb.buf, cases[i].want);
+			fail_msg("case %zu: got '%s', want '%s'", i, sb.buf,
+				 cases[i].want);
 	}
 	sb_release(&sb);
 }
@@ -60,6 +63,7 @@ static void test_utf8_valid(void **state)
 	static const struct {
 		const char *s;
 		bool ok;
+		/* clang-format off */
 	} cases[] = {
 		{ "", true },
 		{ "abc", true },
@@ -72,6 +76,7 @@ static void test_utf8_valid(void **state)
 		{ "\xf5\x80\x80\x80", false },
 		{ "\xe2\x82", false },
 	};
+	/* clang-format on */
 	size_t i;
 
 	(void)state;
@@ -88,12 +93,14 @@ static void test_setlen(void **state)
 		const char *text;
 		size_t len;
 		const char *want;
+		/* clang-format off */
 	} cases[] = {
 		{ "hello world", 5, "hello" },
 		{ "hello world", 0, "" },
 		{ "hello world", 11, "hello world" },
 		{ "", 0, "" },
 	};
+	/* clang-format on */
 	struct sb sb = SB_INIT;
 	size_t i;
 
@@ -104,7 +111,8 @@ static void test_setlen(void **state)
 		sb_setlen(&sb, cases[i].len);
 		assert_int_equal(sb.len, cases[i].len);
 		if (strcmp(sb.buf, cases[i].want) != 0)
-			fail_msg("case %zu: got '%s', want '%s'", i, sb.buf, cases[i].want);
+			fail_msg("case %zu: got '%s', want '%s'", i, sb.buf,
+				 cases[i].want);
 	}
 	/* The last byte of the allocation is the NUL's: alloc - 1 is allowed. */
 	sb_grow(&sb, 100);
@@ -136,19 +144,22 @@ static void setlen_child(void *arg)
 /* A length past the buffer is a programming error: abort, saying so. */
 static void test_setlen_past_bound(void **state)
 {
+	/* clang-format off */
 	static const struct setlen_case cases[] = {
 		{ 0, 1 },         /* never grown: only 0 fits */
 		{ 10, SIZE_MAX }, /* exactly alloc: no room for the NUL */
 		{ 10, 1000 },
 	};
+	/* clang-format on */
 	struct test_death d;
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < N(cases); i++) {
 		test_death(setlen_child, (void *)&cases[i], &d);
-		if (d.exited || d.sig != SIGABRT || !strstr(d.err, "flux: BUG: sb_setlen(")
-		    || !strstr(d.err, "beyond a buffer of"))
+		if (d.exited || d.sig != SIGABRT ||
+		    !strstr(d.err, "flux: BUG: sb_setlen(") ||
+		    !strstr(d.err, "beyond a buffer of"))
 			fail_msg("case %zu: exited %d code %d signal %d, stderr '%s'", i,
 				 d.exited, d.code, d.sig, d.err);
 		free(d.err);
@@ -176,10 +187,10 @@ static void test_grow_overflow(void **state)
 	(void)state;
 	for (i = 0; i < N(extras); i++) {
 		test_death(grow_child, (void *)&extras[i], &d);
-		if (!d.exited || d.code != FLUX_EXIT_NOMEM
-		    || strncmp(d.err, "flux: error: out of memory allocating ", 38) != 0)
-			fail_msg("extra %zu: exited %d code %d signal %d, stderr '%s'", extras[i],
-				 d.exited, d.code, d.sig, d.err);
+		if (!d.exited || d.code != FLUX_EXIT_NOMEM ||
+		    strncmp(d.err, "flux: error: out of memory allocating ", 38) != 0)
+			fail_msg("extra %zu: exited %d code %d signal %d, stderr '%s'",
+				 extras[i], d.exited, d.code, d.sig, d.err);
 		free(d.err);
 	}
 }

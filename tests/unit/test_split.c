@@ -27,6 +27,7 @@ struct split_case {
 	int line[MAX_STMTS];
 };
 
+/* clang-format off */
 static const struct split_case cases[] = {
 	{ "empty input", "", { NULL }, { 0 } },
 	{ "only whitespace", "  \n\t\n  ", { NULL }, { 0 } },
@@ -214,6 +215,7 @@ static const struct split_case cases[] = {
 	    "select 1 as na\xc3\xafve$x", "select $\xc3\xbc$;$\xc3\xbc$" },
 	  { 1, 2, 2 } },
 };
+/* clang-format on */
 
 /* Run text[0..len) through split_sql() from a buffer with no NUL after it. */
 static int split_copy(const char *text, size_t len, struct split_result *r,
@@ -243,8 +245,7 @@ static int check_case(const struct split_case *tc)
 		goto cleanup;
 	}
 	if (r.n != want_n) {
-		print_error("%s: %zu statements, want %zu\n", tc->name, r.n,
-			    want_n);
+		print_error("%s: %zu statements, want %zu\n", tc->name, r.n, want_n);
 		bad = 1;
 	}
 	for (i = 0; i < r.n; i++) {
@@ -262,14 +263,13 @@ static int check_case(const struct split_case *tc)
 		}
 		if (st->len != strlen(tc->want[i]) ||
 		    memcmp(buf + st->start, tc->want[i], st->len) != 0) {
-			print_error("%s: statement %zu is [%.*s], want [%s]\n",
-				    tc->name, i, (int)st->len, buf + st->start,
-				    tc->want[i]);
+			print_error("%s: statement %zu is [%.*s], want [%s]\n", tc->name,
+				    i, (int)st->len, buf + st->start, tc->want[i]);
 			bad = 1;
 		}
 		if (st->line != tc->line[i]) {
-			print_error("%s: statement %zu on line %d, want %d\n",
-				    tc->name, i, st->line, tc->line[i]);
+			print_error("%s: statement %zu on line %d, want %d\n", tc->name,
+				    i, st->line, tc->line[i]);
 			bad = 1;
 		}
 	}
@@ -298,6 +298,7 @@ static void test_split_errors(void **state)
 		const char *in;
 		const char *what; /* a piece of the message */
 		int line;
+		/* clang-format off */
 	} errs[] = {
 		{ "select 1;\nselect 'abc;\n", "quoted string", 2 },
 		{ "select 1;\n select 'a''", "quoted string", 2 },
@@ -319,6 +320,7 @@ static void test_split_errors(void **state)
 		{ "select 1;\nselect e'\\'", "quoted string", 2 },
 		{ "select U&'\\''", "quoted string", 1 },
 	};
+	/* clang-format on */
 	size_t i;
 
 	(void)state;
@@ -332,11 +334,10 @@ static void test_split_errors(void **state)
 		rc = split_copy(errs[i].in, strlen(errs[i].in), &r, &err, &buf);
 		snprintf(want_line, sizeof(want_line), "line %d", errs[i].line);
 		if (rc != -1 || err.code != FLUX_EXIT_DIRECTORY || !err.msg ||
-		    !strstr(err.msg, errs[i].what) ||
-		    !strstr(err.msg, want_line) || r.n != 0 || r.stmts) {
-			print_error("[%s]: rc %d code %d msg '%s' n %zu\n",
-				    errs[i].in, rc, (int)err.code,
-				    err.msg ? err.msg : "(null)", r.n);
+		    !strstr(err.msg, errs[i].what) || !strstr(err.msg, want_line) ||
+		    r.n != 0 || r.stmts) {
+			print_error("[%s]: rc %d code %d msg '%s' n %zu\n", errs[i].in,
+				    rc, (int)err.code, err.msg ? err.msg : "(null)", r.n);
 			split_result_release(&r);
 			err_release(&err);
 			free(buf);

@@ -19,6 +19,7 @@ static void test_looks_like(void **state)
 	static const struct {
 		const char *in;
 		bool want;
+		/* clang-format off */
 	} cases[] = {
 		{ "postgres://h/db", true },
 		{ "postgresql://h/db", true },
@@ -37,13 +38,15 @@ static void test_looks_like(void **state)
 		{ "", false },
 		{ " postgresql://h", false },
 	};
+	/* clang-format on */
 	size_t i;
 
 	(void)state;
 	assert_false(url_looks_like(NULL));
 	for (i = 0; i < N(cases); i++) {
 		if (url_looks_like(cases[i].in) != cases[i].want)
-			fail_msg("url_looks_like('%s') != %d", cases[i].in, cases[i].want);
+			fail_msg("url_looks_like('%s') != %d", cases[i].in,
+				 cases[i].want);
 	}
 }
 
@@ -51,6 +54,7 @@ static void test_normalise_ok(void **state)
 {
 	static const struct {
 		const char *in, *want;
+		/* clang-format off */
 	} cases[] = {
 		{ "postgresql://u:p@h:5432/db", "postgresql://u:p@h:5432/db" },
 		{ "postgres://h/db", "postgres://h/db" },
@@ -69,6 +73,7 @@ static void test_normalise_ok(void **state)
 		{ "postgresql://app:p%40ss@h/db", "postgresql://app:p%40ss@h/db" },
 		{ "host=h password=a@b@c", "host=h password=a@b@c" },
 	};
+	/* clang-format on */
 	size_t i;
 
 	(void)state;
@@ -88,6 +93,7 @@ static void test_normalise_bad(void **state)
 {
 	static const struct {
 		const char *in, *msg;
+		/* clang-format off */
 	} cases[] = {
 		{ "postgresql://host:notaport/db",
 		  "invalid database URL 'postgresql://host:notaport/db': invalid port number: \"notaport\"" },
@@ -146,6 +152,7 @@ static void test_normalise_bad(void **state)
 		  "invalid database URL 'postgresql://app:***@b': it holds more than one '@': "
 		  "write an '@' in the user name or password (or anywhere else in the URL) as '%40'" },
 	};
+	/* clang-format on */
 	size_t i;
 
 	(void)state;
@@ -168,9 +175,11 @@ static void test_normalise_from(void **state)
 	char *out;
 
 	(void)state;
-	assert_int_equal(url_normalise_from("postgresql://u:pw@h:x/db", "FLUX_DATABASE_URL",
-					    &out, &err), -1);
-	assert_string_equal(err.msg, "invalid database URL 'postgresql://u:***@h:x/db' "
+	assert_int_equal(url_normalise_from("postgresql://u:pw@h:x/db",
+					    "FLUX_DATABASE_URL", &out, &err),
+			 -1);
+	assert_string_equal(err.msg,
+			    "invalid database URL 'postgresql://u:***@h:x/db' "
 			    "in FLUX_DATABASE_URL: invalid port number: \"x\"");
 	err_release(&err);
 }
@@ -179,6 +188,7 @@ static void test_redact(void **state)
 {
 	static const struct {
 		const char *in, *want;
+		/* clang-format off */
 	} cases[] = {
 		{ "postgresql://u:secret@h/db", "postgresql://u:***@h/db" },
 		{ "postgresql://u@h/db", "postgresql://u@h/db" },
@@ -219,6 +229,7 @@ static void test_redact(void **state)
 		{ "", "" },
 		{ "garbage", "garbage" },
 	};
+	/* clang-format on */
 	size_t i;
 	char *r;
 
@@ -275,6 +286,7 @@ static void test_redact_text(void **state)
 {
 	static const struct {
 		const char *in, *want;
+		/* clang-format off */
 	} cases[] = {
 		{ "postgresql://u:secret@h/db", "postgresql://u:***@h/db" },
 		{ "postgresql://u:sec ret@h/db", "postgresql://u:***@h/db" },
@@ -299,6 +311,7 @@ static void test_redact_text(void **state)
 		{ "x 'postgresql://u:***@h/db?password=***' y", "x 'postgresql://u:***@h/db?password=***' y" },
 		{ "x 'host=h password=***' y", "x 'host=h password=***' y" },
 	};
+	/* clang-format on */
 	size_t i;
 	char *r;
 
@@ -306,8 +319,8 @@ static void test_redact_text(void **state)
 	for (i = 0; i < N(cases); i++) {
 		r = url_redact_text(cases[i].in);
 		if (strcmp(r, cases[i].want) != 0)
-			fail_msg("url_redact_text('%s') = '%s', want '%s'", cases[i].in, r,
-				 cases[i].want);
+			fail_msg("url_redact_text('%s') = '%s', want '%s'", cases[i].in,
+				 r, cases[i].want);
 		free(r);
 	}
 	r = url_redact_text(NULL);
@@ -320,6 +333,7 @@ static void test_scrub(void **state)
 {
 	static const struct {
 		const char *in, *want;
+		/* clang-format off */
 	} cases[] = {
 		{ "postgresql://app:secret@db/app", "postgresql://app:******@db/app" },
 		{ "postgresql://app:Tr0ub4dor@3xyzQ@db/app", "postgresql://app:***************@db/app" },
@@ -328,6 +342,7 @@ static void test_scrub(void **state)
 		{ "postgresql://app@db/app", "postgresql://app@db/app" },
 		{ "", "" },
 	};
+	/* clang-format on */
 	size_t i;
 	char *s;
 

@@ -36,6 +36,7 @@ static void test_xgrow(void **state)
 {
 	static const struct {
 		size_t alloc, n, want;
+		/* clang-format off */
 	} cases[] = {
 		{ 0, 0, 0 },     /* nothing asked: nothing allocated */
 		{ 0, 1, 16 },    /* a first allocation holds 16 */
@@ -44,6 +45,7 @@ static void test_xgrow(void **state)
 		{ 16, 17, 32 },  /* doubling */
 		{ 16, 100, 100 },
 	};
+	/* clang-format on */
 	size_t i;
 
 	(void)state;
@@ -54,7 +56,8 @@ static void test_xgrow(void **state)
 		XGROW(arr, alloc, cases[i].alloc);
 		XGROW(arr, alloc, cases[i].n);
 		if (alloc != cases[i].want)
-			fail_msg("case %zu: alloc %zu, want %zu", i, alloc, cases[i].want);
+			fail_msg("case %zu: alloc %zu, want %zu", i, alloc,
+				 cases[i].want);
 		if (alloc)
 			memset(arr, 0, alloc * sizeof(*arr)); /* ASan checks the size */
 		free(arr);
@@ -97,6 +100,7 @@ static void oom_child(void *arg)
 
 static void test_out_of_memory(void **state)
 {
+	/* clang-format off */
 	static const struct oom_case cases[] = {
 		{ "malloc", 0, SIZE_MAX / 2, 0,
 		  "flux: error: out of memory allocating 9223372036854775807 bytes\n" },
@@ -117,6 +121,7 @@ static void test_out_of_memory(void **state)
 		{ "malloc", 1, SIZE_MAX / 2, 0,
 		  "\",\"level\":\"error\",\"event\":\"out_of_memory\","
 		  "\"msg\":\"out of memory allocating 9223372036854775807 bytes\"}\n" },
+		/* clang-format on */
 	};
 	struct test_death d;
 	size_t i;
@@ -131,12 +136,13 @@ static void test_out_of_memory(void **state)
 		line = d.err;
 		while (!strncmp(line, "==", 2) && strchr(line, '\n'))
 			line = strchr(line, '\n') + 1;
-		ok = d.exited && d.code == FLUX_EXIT_NOMEM && strstr(line, cases[i].want)
-		     && strchr(line, '\n') == line + strlen(line) - 1
-		     && (!cases[i].json || !strncmp(line, "{\"ts\":\"", 7));
+		ok = d.exited && d.code == FLUX_EXIT_NOMEM &&
+			strstr(line, cases[i].want) &&
+			strchr(line, '\n') == line + strlen(line) - 1 &&
+			(!cases[i].json || !strncmp(line, "{\"ts\":\"", 7));
 		if (!ok)
-			print_error("case %zu (%s): exited %d code %d signal %d, stderr '%s'\n", i,
-				    cases[i].what, d.exited, d.code, d.sig, d.err);
+			print_error("case %zu (%s): exited %d code %d signal %d, stderr '%s'\n",
+				    i, cases[i].what, d.exited, d.code, d.sig, d.err);
 		free(d.err);
 		if (!ok)
 			fail();
