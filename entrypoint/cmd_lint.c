@@ -260,7 +260,7 @@ int cmd_lint(struct flux_ctx *ctx)
 	/*
 	 * missing-lock-timeout is for runs without a lock timeout of their
 	 * own: a lock_timeout in PGOPTIONS or in the URL's options (the way the
-	 * README gives) is one, and so is ddl_lock_timeout (FLUX_DDL_LOCK_TIMEOUT).
+	 * docs/OPERATIONS.md gives) is one, and so is ddl_lock_timeout (FLUX_DDL_LOCK_TIMEOUT).
 	 */
 	run.base.ddl_lock_timeout = ctx->cfg.ddl_lock_timeout_ms > 0 ||
 		sets_lock_timeout(getenv("PGOPTIONS")) ||

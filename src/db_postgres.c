@@ -87,7 +87,7 @@ struct db {
 /*
  * Connection parameters: flux's defaults first, then the URL (expanded
  * from dbname), so whatever the URL says wins: libpq keeps the last value
- * of a repeated key. The defaults detect a dead peer (README "Dead
+ * of a repeated key. The defaults detect a dead peer (docs/OPERATIONS.md "Dead
  * connections"): TCP keepalives after 10 s of silence, every 5 s, 3 of
  * them, and at most 25 s for unacknowledged data, so a server that went
  * silent counts as lost within about 25 s instead of the kernel's two
@@ -580,7 +580,7 @@ static int fail_result(struct db *db, PGresult *res, enum flux_exit code,
 		       const char *what, struct flux_err *err);
 
 /*
- * Make the server let go of a session whose client is gone (README "Dead
+ * Make the server let go of a session whose client is gone (docs/OPERATIONS.md "Dead
  * connections"), so the advisory lock goes with it within about a minute
  * instead of the kernel's two hours: TCP keepalives and a user timeout end
  * a backend whose client's host or network vanished (about 25 s), an

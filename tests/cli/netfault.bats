@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Dead connections (issue 10 item 1, README "Dead connections"): a
+# Dead connections (docs/OPERATIONS.md "Dead connections"): a
 # partition mid-migration is noticed by flux within its documented bound
 # (keepalives and tcp_user_timeout, at most 30 s) and is exit 6 naming the
 # lost connection; the server ends the orphaned backend and frees the

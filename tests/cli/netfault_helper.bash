@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Dropped packets for the end-to-end tests (issue 10): `load netfault_helper`
+# Dropped packets for the end-to-end tests `load netfault_helper`
 # after `load helper`.
 #
 # A partition is made with iptables DROP rules in the INPUT chain that

@@ -1,6 +1,5 @@
 #!/usr/bin/env bats
-# PgBouncer in front of the tests' cluster (issue 10 items 3 and 4a;
-# tests/cli/pgbouncer.sh). Transaction pooling makes the session advisory
+# PgBouncer in front of the tests' cluster (tests/cli/pgbouncer.sh). Transaction pooling makes the session advisory
 # lock meaningless: apply and rollback refuse it with exit 7 before they take
 # the lock or run anything, leave no lock behind, and status and validate
 # still work through it. Session pooling works like a direct connection,
@@ -210,7 +209,7 @@ default_pool_size = 2" start_pgbouncer session
 	assert_eq "$(advisory_locks)" 0 "advisory locks left"
 }
 
-# Issue 10 item 4(a): behind a pooler whose server is down, PQping says
+# Behind a pooler whose server is down, PQping says
 # the pooler is up; the failed logins are retried until the wait timeout
 # (exit 6), not taken as a refusal. The server is an independent copy of the
 # tests' cluster (pg_basebackup, tests/cli/replica.sh), so the shared one

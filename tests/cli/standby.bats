@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Hot standbys (issue 10 item 6): a streaming replica made with
+# Hot standbys: a streaming replica made with
 # pg_basebackup -R from the tests' cluster (tests/cli/replica.sh). apply and
 # rollback refuse a server in recovery with exit 7 before they take the lock
 # or write anything; status, validate and --dry-run work there; the
