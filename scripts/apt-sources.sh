@@ -18,7 +18,8 @@
 # are spelt as their one-line options, lists comma-separated; a Signed-By
 # carrying an inline key block becomes `signed-by=<inline>`), ORIGIN
 # FILE:LINE of the entry or the stanza's first line. Comments, deb-src
-# entries and stanzas with `Enabled: no` are left out.
+# entries and disabled stanzas (`Enabled: no`, or apt's other false words:
+# false, off, disable, without) are left out.
 # Without arguments the files are the ones apt reads (apt-config:
 # Dir::Etc::SourceList and Dir::Etc::SourceParts). Returns non-zero only when
 # awk fails; no entries at all is an empty output.

@@ -12,10 +12,11 @@
 #
 # OpenSSL and libpq are compiled with musl-gcc from Debian's source packages,
 # pinned below, fetched with apt-get through a private apt configuration that
-# is derived at run time from this machine's own apt sources (the deb entries
-# turned into deb-src); /etc/apt is never written. inih is the installed
-# libinih-dev: one small glibc-built object whose only glibc-specific
-# references (__ctype_b_loc, fopen64) musl's libc.a provides for compatibility.
+# is derived at run time from this machine's own apt sources (the deb entries,
+# as scripts/apt-sources.sh reads them, turned into deb-src); /etc/apt is
+# never written. inih is the installed libinih-dev: one small glibc-built
+# object whose only glibc-specific references (__ctype_b_loc, fopen64) musl's
+# libc.a provides for compatibility.
 #
 # Cross builds: the optional ARCH (uname -m spelling: x86_64, aarch64) names
 # the target when it is not this machine's. The compiler is Debian's cross
