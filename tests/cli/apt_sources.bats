@@ -21,6 +21,7 @@ entries() {
 
 # apt_view TREE-LIST TREE-PARTS: the deb index targets apt itself derives
 # from the given files (no download: --no-release-info).
+# shellcheck disable=SC2016 # apt's own $(FIELD) format
 apt_view() {
 	apt-get -q -o Dir::Etc::SourceList="$1" -o Dir::Etc::SourceParts="$2" \
 		-o Dir::State::Lists="$BATS_TEST_TMPDIR/lists" \
