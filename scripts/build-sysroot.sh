@@ -12,10 +12,11 @@
 #
 # OpenSSL and libpq are compiled with musl-gcc from Debian's source packages,
 # pinned below, fetched with apt-get through a private apt configuration that
-# is derived at run time from this machine's own apt sources (the deb entries
-# turned into deb-src); /etc/apt is never written. inih is the installed
-# libinih-dev: one small glibc-built object whose only glibc-specific
-# references (__ctype_b_loc, fopen64) musl's libc.a provides for compatibility.
+# is derived at run time from this machine's own apt sources (the deb entries,
+# as scripts/apt-sources.sh reads them, turned into deb-src); /etc/apt is
+# never written. inih is the installed libinih-dev: one small glibc-built
+# object whose only glibc-specific references (__ctype_b_loc, fopen64) musl's
+# libc.a provides for compatibility.
 #
 # Cross builds: the optional ARCH (uname -m spelling: x86_64, aarch64) names
 # the target when it is not this machine's. The compiler is Debian's cross
@@ -174,72 +175,30 @@ for t in "$CC" apt-get dpkg-source perl make ar; do
 done
 
 # --- private apt configuration for source packages -------------------------
-# deb822 .sources: keep enabled stanzas of type deb, typed deb-src instead.
-# Stanzas signed by a keyring other than Debian's archive keyring are skipped
-# (third-party repositories publish no matching sources anyway).
-AWK_DEB822='
-function flush(   i, n, t, has, sb) {
-	if (nf == 0) return
-	n = split(val["types"], t, /[ \t]+/)
-	has = 0
-	for (i = 1; i <= n; i++) if (t[i] == "deb") has = 1
-	sb = val["signed-by"]
-	if (tolower(val["enabled"]) != "no" && has &&
-	    (sb == "" || (!multi["signed-by"] && sb ~ /debian-archive-/))) {
-		for (i = 1; i <= nf; i++)
-			if (key[i] == "types") print "Types: deb-src"
-			else printf "%s", raw[i]
-		print ""
-	}
-	nf = 0; split("", val); split("", multi); split("", raw); split("", key)
-}
-/^#/ { next }
-/^[ \t]*$/ { flush(); next }
-/^[ \t]/ { if (nf) { raw[nf] = raw[nf] $0 "\n"; multi[key[nf]] = 1 }; next }
+# This machine's enabled deb entries (scripts/apt-sources.sh parses them), as
+# deb-src entries of a private sources.list. Entries signed by a keyring
+# other than Debian's archive keyring are skipped (third-party repositories
+# publish no matching sources anyway).
+# shellcheck source=scripts/apt-sources.sh
+. "$(dirname "$0")/apt-sources.sh"
+AWK_DEBSRC='
 {
-	k = $0; sub(/:.*/, "", k); k = tolower(k)
-	v = $0; sub(/^[^:]*:[ \t]*/, "", v); sub(/[ \t]+$/, "", v)
-	nf++; key[nf] = k; raw[nf] = $0 "\n"; val[k] = v
-}
-END { flush() }'
-# one-line .list: "deb [opts] URI suite comps" -> "deb-src [opts] URI ...".
-AWK_ONELINE='
-{
-	sub(/#.*/, "")
-	if ($1 != "deb") next
-	line = $0
-	sub(/^[ \t]*deb[ \t]+/, "", line)
-	opts = ""
-	if (line ~ /^\[/) {
-		opts = line; sub(/\].*/, "]", opts)
-		sub(/^\[[^]]*\][ \t]*/, "", line)
-		if (opts ~ /signed-by=/ && opts !~ /signed-by=[^] ]*debian-archive-/) next
-		opts = opts " "
-	}
-	print "deb-src " opts line
+	n = split($5, o, " ")
+	for (i = 1; i <= n; i++)
+		if (o[i] ~ /^signed-by=/ && o[i] !~ /debian-archive-/) next
+	printf "deb-src %s%s %s%s\n", ($5 != "" ? "[" $5 "] " : ""), $2, $3,
+	    ($4 != "" ? " " $4 : "")
 }'
 
 derive_apt_sources() {
-	etc_list=$(apt-config shell X Dir::Etc::SourceList/f | sed "s/^X='\(.*\)'$/\1/")
-	etc_parts=$(apt-config shell X Dir::Etc::SourceParts/d | sed "s/^X='\(.*\)'$/\1/")
 	rm -rf "$APTDIR/sources.list.d"
 	mkdir -p "$APTDIR/sources.list.d" "$APTDIR/lists/partial" \
 		"$APTDIR/cache/archives/partial"
-	: >"$APTDIR/sources.list"
-	[ -f "$etc_list" ] && awk "$AWK_ONELINE" "$etc_list" >>"$APTDIR/sources.list"
-	for f in "$etc_parts"/*.list; do
-		[ -f "$f" ] && awk "$AWK_ONELINE" "$f" >>"$APTDIR/sources.list"
-	done
-	for f in "$etc_parts"/*.sources; do
-		[ -f "$f" ] || continue
-		out="$APTDIR/sources.list.d/$(basename "$f")"
-		awk "$AWK_DEB822" "$f" >"$out"
-		[ -s "$out" ] || rm -f "$out"
-	done
-	if ! [ -s "$APTDIR/sources.list" ] &&
-	   [ -z "$(ls "$APTDIR/sources.list.d")" ]; then
-		die "no enabled deb entries in $etc_list or $etc_parts"
-	fi
+	apt_sources_deb >"$APTDIR/deb.entries" ||
+		die "cannot read the apt sources $apt_sources_list and $apt_sources_parts"
+	awk -F '\t' "$AWK_DEBSRC" "$APTDIR/deb.entries" >"$APTDIR/sources.list"
+	[ -s "$APTDIR/sources.list" ] ||
+		die "no enabled deb entries in $apt_sources_list or $apt_sources_parts"
 }
 
 apt_private() {

@@ -76,53 +76,33 @@ flock 9
 # --- the Debian mirror, from this machine's apt configuration ---------------
 # Prints "URI<TAB>suites<TAB>components" of the first enabled `deb` entry whose
 # suites include the given one: this machine's release (the main archive, not
-# -security/-updates), or its -security suite. deb822 files first, then
-# one-line sources.list files. Images of other releases use the same URIs
-# with their own suite names.
+# -security/-updates), or its -security suite. deb822 files first (a stanza's
+# first URI and all its suites), then one-line sources.list files (that one
+# suite). Images of other releases use the same URIs with their own suite
+# names. scripts/apt-sources.sh parses /etc/apt.
+# shellcheck source=scripts/apt-sources.sh
+. "$ROOT/scripts/apt-sources.sh"
 apt_entry() { # $1 = suite to look for
-	local f
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -r "$f" ] || continue
-		awk -v want="$1" '
-			function flush() {
-				if (types ~ /(^| )deb( |$)/ && enabled != "no" && uri != "") {
-					n = split(suites, s, " ")
-					for (i = 1; i <= n; i++) if (s[i] == want) {
-						printf "%s\t%s\t%s\n", uri, suites, comps; found = 1; exit
-					}
-				}
-				types = ""; uri = ""; suites = ""; comps = ""; enabled = ""; key = ""
-			}
-			/^[ \t]*#/ { next }
-			/^[ \t]*$/ { flush(); next }
-			/^[ \t]/ { next }            # continuation lines (multi-line keys)
-			{
-				key = tolower($1); sub(/:$/, "", key)
-				val = $0; sub(/^[^:]*:[ \t]*/, "", val); gsub(/[ \t]+/, " ", val)
-				if (key == "types") types = val
-				else if (key == "uris") { split(val, u, " "); uri = u[1] }
-				else if (key == "suites") suites = val
-				else if (key == "components") comps = val
-				else if (key == "enabled") enabled = tolower(val)
-			}
-			END { if (!found) flush() }
-		' "$f" | head -n1 | grep . && return 0
-	done
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-		[ -r "$f" ] || continue
-		awk -v want="$1" '
-			$1 == "deb" {
-				i = 2
-				if ($i ~ /^\[/) { while (i <= NF && $i !~ /\]$/) i++; i++ }
-				if ($(i + 1) == want) {
-					comps = ""
-					for (j = i + 2; j <= NF && $j !~ /^#/; j++) comps = comps (comps ? " " : "") $j
-					printf "%s\t%s\t%s\n", $i, want, comps; exit
-				}
-			}
-		' "$f" | head -n1 | grep . && return 0
-	done
-	return 1
+	local entries
+	entries=$(apt_sources_deb /etc/apt/sources.list /etc/apt/sources.list.d) || return 1
+	printf '%s\n' "$entries" | awk -F '\t' -v want="$1" '
+		NF < 6 { next }
+		$6 ~ /\.sources:[0-9]+$/ {
+			n++; o[n] = $6; u[n] = $2; s[n] = $3
+			# the first URI of the first deb822 stanza with the suite
+			if (origin == "" && $3 == want) { origin = $6; uri = $2; comps = $4 }
+			next
+		}
+		line == "" && $3 == want { line = $2 "\t" want "\t" $4 }
+		END {
+			if (origin != "") {
+				for (i = 1; i <= n; i++)
+					if (o[i] == origin && u[i] == uri)
+						suites = suites (suites != "" ? " " : "") s[i]
+				printf "%s\t%s\t%s\n", uri, suites, comps
+			} else if (line != "") print line
+			else exit 1
+		}'
 }
 
 # This machine's Debian release (its apt entries name it).
