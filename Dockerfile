@@ -55,15 +55,16 @@ RUN set -eux; \
 WORKDIR /src
 
 # The musl sysroot first, in a layer of its own: it depends only on
-# scripts/build-sysroot.sh (and the pinned source packages), so editing the
+# scripts/build-sysroot.sh, the apt-sources.sh it sources (and the pinned
+# source packages), so editing the
 # C sources does not rebuild OpenSSL and libpq. build/deps/sr[c] matches
 # the host's cached source packages when .dockerignore lets them in and
 # nothing otherwise; the script, always present, keeps the COPY valid.
-COPY scripts/build-sysroot.sh build/deps/sr[c] /tmp/sysroot-in/
+COPY scripts/build-sysroot.sh scripts/apt-sources.sh build/deps/sr[c] /tmp/sysroot-in/
 RUN set -eux; \
 	. /etc/flux-target; \
 	mkdir -p scripts build/deps/src; \
-	mv /tmp/sysroot-in/build-sysroot.sh scripts/; \
+	mv /tmp/sysroot-in/build-sysroot.sh /tmp/sysroot-in/apt-sources.sh scripts/; \
 	find /tmp/sysroot-in -maxdepth 1 -type f -exec mv -t build/deps/src {} +; \
 	rm -rf /tmp/sysroot-in; \
 	FLUX_DEPS_SRC=build/deps/src JOBS="$(nproc)" \

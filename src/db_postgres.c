@@ -1650,6 +1650,18 @@ static const char *item_path(const struct db_item *item)
 							   item->m->path;
 }
 
+/* What is run for item: its whole text, sent from its start. */
+static void unit_init(struct run_unit *u, const struct db_item *item, const char *text,
+		      size_t len)
+{
+	memset(u, 0, sizeof(*u));
+	u->id = item->m->id;
+	u->path = item_path(item);
+	u->text = text;
+	u->len = len;
+	u->stmt_len = len;
+}
+
 /* Append s as a string literal, escaped for this connection. */
 static void add_literal(struct db *db, struct sb *sb, const char *s)
 {
@@ -1862,11 +1874,7 @@ static int pg_run_big(struct db *db, const struct db_item *item,
 		sb_release(&text);
 		return BIG_WHOLE;
 	}
-	memset(&u, 0, sizeof(u));
-	u.id = item->m->id;
-	u.path = item_path(item);
-	u.text = text.buf;
-	u.len = text.len;
+	unit_init(&u, item, text.buf, text.len);
 	db->current_id = u.id;
 	if (!db->async_commits)
 		sb_adds(&piece, "set synchronous_commit to off;");
@@ -2200,12 +2208,7 @@ static int pg_run_one(struct db *db, const struct db_item *item, struct flux_err
 	}
 	if (begin_async(db, err) || mdir_load(item->m, item->op == DB_UNDO, &text, err))
 		goto cleanup;
-	memset(&u, 0, sizeof(u));
-	u.id = item->m->id;
-	u.path = item_path(item);
-	u.text = text.buf;
-	u.len = text.len;
-	u.stmt_len = u.len;
+	unit_init(&u, item, text.buf, text.len);
 	db->current_id = u.id;
 	if (pg_check_backend(db, err) || exec_statements(db, &u, err))
 		goto cleanup;
