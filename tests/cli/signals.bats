@@ -182,8 +182,8 @@ slow_flux_session() {
 # After the run: the batch's first migration only, the lock free and no
 # flux session left once the server has caught up (polls up to SECS).
 assert_nothing_recorded_beyond_first() {
-	local i
-	for i in $(seq 1 $(($1 * 4))); do
+	local _
+	for _ in $(seq 1 $(($1 * 4))); do
 		[ "$(psql_q "select count(*) from pg_stat_activity where datname = current_database() and application_name = 'flux'")" = 0 ] && break
 		sleep 0.25
 	done
@@ -242,6 +242,7 @@ assert_nothing_recorded_beyond_first() {
 	kill -TERM "$BG_PID"
 	wait "$BG_PID" || rc=$?
 	status=$rc
+	# shellcheck disable=SC2034 # assert_status shows it on a failure
 	stderr=$(cat "$BATS_TEST_TMPDIR/flux.err")
 	assert_status 143
 	[ $(($(now_ms) - t0)) -lt 1000 ] || { echo "exited $(($(now_ms) - t0)) ms after the first SIGTERM" >&2; false; }

@@ -64,9 +64,10 @@ limited_url() {
 hold_limited_session() {
 	PGPASSWORD=limited_pw psql -X -w -q -h 127.0.0.1 -p "$FLUX_TEST_PGPORT" -U "$LIMITED_ROLE" \
 		-d "$FLUX_TEST_DB" -c "select pg_sleep($1)" >/dev/null 2>&1 3>&- &
+	# shellcheck disable=SC2034 # release_lock (helper.bash) ends it
 	LOCK_HOLDER_PID=$!
-	local i
-	for i in $(seq 1 100); do
+	local _
+	for _ in $(seq 1 100); do
 		[ "$(psql_q "select count(*) from pg_stat_activity where usename = '$LIMITED_ROLE'")" -ge 1 ] && return 0
 		sleep 0.05
 	done
