@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sqllex.h"
 #include "xalloc.h"
 
 /*
@@ -63,34 +64,6 @@ static int line_at(struct split_lines *ln, size_t pos)
 	return ln->line;
 }
 
-static int is_space(int c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-/* As PostgreSQL's scan.l: ident_start and dolq_start (bytes >= 0x80 too). */
-static int is_ident_start(int c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
-}
-
-static int is_digit(int c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/* dolq_cont: an identifier character other than '$'. */
-static int is_dolq_cont(int c)
-{
-	return is_ident_start(c) || is_digit(c);
-}
-
-/* ident_cont: '$' may continue an identifier (a$b), never start one. */
-static int is_ident_cont(int c)
-{
-	return is_dolq_cont(c) || c == '$';
-}
-
 static enum split_kw keyword(const char *w, size_t n)
 {
 	static const struct {
@@ -124,97 +97,6 @@ static enum split_kw keyword(const char *w, size_t n)
 			return words[i].kw;
 	}
 	return KW_OTHER;
-}
-
-/*
- * A '...' or "..." body from the opening quote at open; a doubled quote
- * stands for itself, and with backslash (E'...') a backslash escapes the
- * next byte. *end is just past the closing quote; 0, or -1 if there is none.
- */
-static int scan_quoted(const char *s, size_t len, size_t open, int backslash, size_t *end)
-{
-	char q = s[open];
-	size_t i = open + 1;
-
-	while (i < len) {
-		if (backslash && s[i] == '\\') {
-			i += 2;
-		} else if (s[i] == q) {
-			if (i + 1 < len && s[i + 1] == q) {
-				i += 2;
-				continue;
-			}
-			*end = i + 1;
-			return 0;
-		} else {
-			i++;
-		}
-	}
-	return -1;
-}
-
-/*
- * Length of a $tag$ or $$ delimiter at s[i] (which is '$'), or 0 when this
- * '$' does not open one ($1, a lone $, $tag without the closing $).
- */
-static size_t dollar_delim(const char *s, size_t len, size_t i)
-{
-	size_t j = i + 1;
-
-	if (j < len && is_ident_start((unsigned char)s[j])) {
-		j++;
-		while (j < len && is_dolq_cont((unsigned char)s[j]))
-			j++;
-	}
-	if (j < len && s[j] == '$')
-		return j - i + 1;
-	return 0;
-}
-
-/*
- * The body of a dollar quote whose delimiter is s[open..open+dlen). The
- * comparison stops at the first differing byte, and a tag holds no '$', so
- * a try starting at one '$' never reads past the next: linear overall.
- */
-static int scan_dollar(const char *s, size_t len, size_t open, size_t dlen, size_t *end)
-{
-	size_t i, k;
-
-	for (i = open + dlen; i < len; i++) {
-		if (s[i] != '$')
-			continue;
-		for (k = 1; k < dlen && i + k < len; k++)
-			if (s[i + k] != s[open + k])
-				break;
-		if (k == dlen) {
-			*end = i + dlen;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-/* A block comment from its opening slash-star; they nest. */
-static int scan_comment(const char *s, size_t len, size_t open, size_t *end)
-{
-	size_t depth = 1;
-	size_t i = open + 2;
-
-	while (i < len) {
-		if (s[i] == '/' && i + 1 < len && s[i + 1] == '*') {
-			depth++;
-			i += 2;
-		} else if (s[i] == '*' && i + 1 < len && s[i + 1] == '/') {
-			i += 2;
-			if (--depth == 0) {
-				*end = i;
-				return 0;
-			}
-		} else {
-			i++;
-		}
-	}
-	return -1;
 }
 
 static void cur_reset(struct split_cur *cur)
@@ -300,7 +182,7 @@ int split_sql(const char *text, size_t len, struct split_result *out,
 		int c = (unsigned char)text[i];
 		enum split_kw kw = KW_OTHER;
 
-		if (is_space(c)) {
+		if (sqllex_is_space(c)) {
 			i++;
 			continue;
 		}
@@ -312,7 +194,7 @@ int split_sql(const char *text, size_t len, struct split_result *out,
 		}
 		if (c == '/' && i + 1 < len && text[i + 1] == '*') {
 			what = "/* comment";
-			if (scan_comment(text, len, i, &end) < 0)
+			if (sqllex_comment(text, len, i, &end) < 0)
 				goto unterminated;
 			i = end;
 			continue;
@@ -326,30 +208,31 @@ int split_sql(const char *text, size_t len, struct split_result *out,
 
 		if (c == '\'') {
 			what = "quoted string";
-			if (scan_quoted(text, len, i, 0, &end) < 0)
+			if (sqllex_quoted(text, len, i, 0, &end) < 0)
 				goto unterminated;
 		} else if (c == '"') {
 			what = "quoted identifier";
-			if (scan_quoted(text, len, i, 0, &end) < 0)
+			if (sqllex_quoted(text, len, i, 0, &end) < 0)
 				goto unterminated;
-		} else if (c == '$' && (dlen = dollar_delim(text, len, i)) > 0) {
+		} else if (c == '$' && (dlen = sqllex_dollar_delim(text, len, i)) > 0) {
 			what = "dollar-quoted string";
-			if (scan_dollar(text, len, i, dlen, &end) < 0)
+			if (sqllex_dollar(text, len, i, dlen, &end) < 0)
 				goto unterminated_dollar;
 		} else if (c == '$') {
 			/* A parameter $1, or a lone '$'. */
 			end = i + 1;
-			while (end < len && is_digit((unsigned char)text[end]))
+			while (end < len && sqllex_is_digit((unsigned char)text[end]))
 				end++;
-		} else if (is_ident_start(c)) {
+		} else if (sqllex_is_ident_start(c)) {
 			end = i + 1;
-			while (end < len && is_ident_cont((unsigned char)text[end]))
+			while (end < len &&
+			       sqllex_is_ident_cont((unsigned char)text[end]))
 				end++;
 			if (end == i + 1 && (c == 'e' || c == 'E') && end < len &&
 			    text[end] == '\'') {
 				/* E'...': the lexer prefers it to the word E. */
 				what = "quoted string";
-				if (scan_quoted(text, len, end, 1, &end) < 0)
+				if (sqllex_quoted(text, len, end, 1, &end) < 0)
 					goto unterminated;
 			} else {
 				kw = keyword(text + i, end - i);

@@ -19,7 +19,7 @@
  * Statements with no tokens are dropped; a last statement without ';' is
  * kept. Line numbers are 1-based and count '\n' only (input is expected
  * to be normalised to \n already).
- * May depend on xalloc, err and libc only.
+ * May depend on sqllex, xalloc, err and libc only.
  */
 #ifndef FLUX_SPLIT_H
 #define FLUX_SPLIT_H

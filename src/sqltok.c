@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sqllex.h"
 #include "xalloc.h"
 
 /* Where the scanner stands: positions asked about only grow. */
@@ -26,47 +27,12 @@ static void advance(struct pos *p, size_t to)
 	}
 }
 
-static int is_space(int c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-/* As PostgreSQL's scan.l: ident_start (bytes >= 0x80 too). */
-static int is_ident_start(int c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
-}
-
-static int is_digit(int c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static int is_ident_cont(int c)
-{
-	return is_ident_start(c) || is_digit(c) || c == '$';
-}
-
-/* End of a '...' or "..." from its opening quote; len when unterminated. */
+/* Where a quoted token ends: just past its closing quote, or len. */
 static size_t quoted_end(const char *s, size_t len, size_t open, int backslash)
 {
-	char q = s[open];
-	size_t i = open + 1;
+	size_t end;
 
-	while (i < len) {
-		if (backslash && s[i] == '\\') {
-			i += 2;
-		} else if (s[i] == q) {
-			if (i + 1 < len && s[i + 1] == q) {
-				i += 2;
-				continue;
-			}
-			return i + 1;
-		} else {
-			i++;
-		}
-	}
-	return len;
+	return sqllex_quoted(s, len, open, backslash, &end) ? len : end;
 }
 
 /* The body of a quoted token with doubled quotes undoubled. */
@@ -84,57 +50,20 @@ static char *unquote(const char *s, size_t n, char q)
 	return out;
 }
 
-/* Length of a $tag$ or $$ delimiter at s[i] (a '$'), or 0. */
-static size_t dollar_delim(const char *s, size_t len, size_t i)
-{
-	size_t j = i + 1;
-
-	if (j < len && is_ident_start((unsigned char)s[j])) {
-		j++;
-		while (j < len &&
-		       (is_ident_start((unsigned char)s[j]) ||
-			is_digit((unsigned char)s[j])))
-			j++;
-	}
-	if (j < len && s[j] == '$')
-		return j - i + 1;
-	return 0;
-}
-
 /* Start of the closing delimiter of a dollar quote, or len. */
 static size_t dollar_close(const char *s, size_t len, size_t open, size_t dlen)
 {
-	size_t i, k;
+	size_t end;
 
-	for (i = open + dlen; i < len; i++) {
-		if (s[i] != '$')
-			continue;
-		for (k = 1; k < dlen && i + k < len; k++)
-			if (s[i + k] != s[open + k])
-				break;
-		if (k == dlen)
-			return i;
-	}
-	return len;
+	return sqllex_dollar(s, len, open, dlen, &end) ? len : end - dlen;
 }
 
+/* Where a block comment ends, or len. */
 static size_t comment_end(const char *s, size_t len, size_t open)
 {
-	size_t depth = 1, i = open + 2;
+	size_t end;
 
-	while (i < len) {
-		if (s[i] == '/' && i + 1 < len && s[i + 1] == '*') {
-			depth++;
-			i += 2;
-		} else if (s[i] == '*' && i + 1 < len && s[i + 1] == '/') {
-			i += 2;
-			if (--depth == 0)
-				return i;
-		} else {
-			i++;
-		}
-	}
-	return len;
+	return sqllex_comment(s, len, open, &end) ? len : end;
 }
 
 static void push(struct sqltok_list *out, struct pos *p, enum sqltok_kind kind,
@@ -174,7 +103,7 @@ void sqltok_scan(const char *text, size_t len, struct sqltok_list *out)
 	while (i < len) {
 		int c = (unsigned char)text[i];
 
-		if (is_space(c)) {
+		if (sqllex_is_space(c)) {
 			i++;
 		} else if (c == '-' && i + 1 < len && text[i + 1] == '-') {
 			const char *nl = memchr(text + i, '\n', len - i);
@@ -199,35 +128,36 @@ void sqltok_scan(const char *text, size_t len, struct sqltok_list *out)
 			push(out, &p, c == '"' ? SQLTOK_QIDENT : SQLTOK_STRING, i, end,
 			     unquote(text + i + 1, close - i - 1, (char)c));
 			i = end;
-		} else if (c == '$' && (dlen = dollar_delim(text, len, i)) > 0) {
+		} else if (c == '$' && (dlen = sqllex_dollar_delim(text, len, i)) > 0) {
 			close = dollar_close(text, len, i, dlen);
 			end = close < len ? close + dlen : len;
 			push(out, &p, SQLTOK_STRING, i, end,
 			     xstrndup(text + i + dlen, close - i - dlen));
 			i = end;
 		} else if (c == '$' && i + 1 < len &&
-			   is_digit((unsigned char)text[i + 1])) {
+			   sqllex_is_digit((unsigned char)text[i + 1])) {
 			end = i + 1;
-			while (end < len && is_digit((unsigned char)text[end]))
+			while (end < len && sqllex_is_digit((unsigned char)text[end]))
 				end++;
 			push(out, &p, SQLTOK_PARAM, i, end, xstrndup(text + i, end - i));
 			i = end;
-		} else if (is_digit(c) ||
+		} else if (sqllex_is_digit(c) ||
 			   (c == '.' && i + 1 < len &&
-			    is_digit((unsigned char)text[i + 1]))) {
+			    sqllex_is_digit((unsigned char)text[i + 1]))) {
 			/* 1, 1.5, .5, 1e-3, and the junk a lexer would reject (0x1F). */
 			end = i;
 			while (end < len &&
-			       (is_ident_cont((unsigned char)text[end]) ||
+			       (sqllex_is_ident_cont((unsigned char)text[end]) ||
 				text[end] == '.' ||
 				((text[end] == '+' || text[end] == '-') &&
 				 (text[end - 1] == 'e' || text[end - 1] == 'E'))))
 				end++;
 			push(out, &p, SQLTOK_NUMBER, i, end, xstrndup(text + i, end - i));
 			i = end;
-		} else if (is_ident_start(c)) {
+		} else if (sqllex_is_ident_start(c)) {
 			end = i + 1;
-			while (end < len && is_ident_cont((unsigned char)text[end]))
+			while (end < len &&
+			       sqllex_is_ident_cont((unsigned char)text[end]))
 				end++;
 			if (end == i + 1 && (c == 'e' || c == 'E') && end < len &&
 			    text[end] == '\'') {

@@ -14,7 +14,7 @@
  * end (split_sql() reports those; the lint splits first). Lines are 1-based
  * and count '\n'; columns are 1-based and count characters (UTF-8 code
  * points), as an editor shows them.
- * May depend on xalloc and libc only.
+ * May depend on sqllex, xalloc and libc only.
  */
 #ifndef FLUX_SQLTOK_H
 #define FLUX_SQLTOK_H
