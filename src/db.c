@@ -8,6 +8,11 @@
 
 volatile sig_atomic_t db_interrupted;
 
+enum flux_exit db_interrupted_code(void)
+{
+	return db_interrupted == 2 ? FLUX_EXIT_SIGINT : FLUX_EXIT_SIGTERM;
+}
+
 const struct db_backend *const db_backends[] = {
 #define DB_BACKEND(name) &db_##name##_backend,
 #include "db_backends.h"

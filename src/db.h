@@ -40,6 +40,8 @@ struct db;
  * and lock loops stop, and a cancelled statement is reported as 143/130.
  */
 extern volatile sig_atomic_t db_interrupted;
+/* The exit code of the signal that set db_interrupted: 130 or 143. */
+enum flux_exit db_interrupted_code(void);
 
 /*
  * Cancel the statement in flight on any open connection, without waiting:

@@ -201,11 +201,6 @@ static char *one_line(const char *msg)
 	return sb_detach(&sb, NULL);
 }
 
-static enum flux_exit interrupted_code(void)
-{
-	return db_interrupted == 2 ? FLUX_EXIT_SIGINT : FLUX_EXIT_SIGTERM;
-}
-
 static void notice_receiver(void *arg, const PGresult *res)
 {
 	struct db *db = arg;
@@ -492,7 +487,7 @@ static PGconn *connect_waiting(const struct flux_config *cfg, struct flux_err *e
 			deadline > now + ATTEMPT_MIN_MS ? deadline : now + ATTEMPT_MIN_MS;
 
 		if (db_interrupted) {
-			err_set(err, interrupted_code(),
+			err_set(err, db_interrupted_code(),
 				"interrupted while waiting for the database at %s",
 				target);
 			break;
@@ -662,7 +657,7 @@ static int fail_result(struct db *db, PGresult *res, enum flux_exit code,
 		  !strcmp(state, "57P02") || !strcmp(state, "57P03")))
 		code = FLUX_EXIT_UNAVAILABLE;
 	else if (state && !strcmp(state, "57014") && db_interrupted)
-		code = interrupted_code();
+		code = db_interrupted_code();
 	if (!msg)
 		msg = line = one_line(res ? PQresultErrorMessage(res) :
 					    PQerrorMessage(db->conn));
@@ -923,7 +918,7 @@ static int check_pooling(struct db *db, int pid, struct flux_err *err)
 		}
 		if (r > 0) {
 			if (db_interrupted)
-				rc = err_set(err, interrupted_code(),
+				rc = err_set(err, db_interrupted_code(),
 					     "interrupted while checking the pooler at %s",
 					     where);
 			else
@@ -1039,7 +1034,7 @@ static int pg_lock(struct db *db, struct flux_err *err)
 		long long now;
 
 		if (db_interrupted)
-			return err_set(err, interrupted_code(),
+			return err_set(err, db_interrupted_code(),
 				       "interrupted while waiting for advisory lock %s",
 				       db->lock_id);
 		if (first) {

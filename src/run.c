@@ -92,11 +92,6 @@ static void log_done(void *arg, size_t index, long ms)
 	p->done = p->base + index + 1;
 }
 
-static enum flux_exit interrupted_code(void)
-{
-	return db_interrupted == 2 ? FLUX_EXIT_SIGINT : FLUX_EXIT_SIGTERM;
-}
-
 /* Did the migration fail on a lock it could not get within ddl_lock_timeout? */
 static bool lock_timed_out(const struct run_session *s, const struct flux_err *err)
 {
@@ -137,7 +132,7 @@ static int wait_to_retry(struct run_session *s, const char *id, long attempt,
 	until = clock_ms() + wait;
 	while (clock_ms() < until) {
 		if (db_interrupted)
-			return err_set(err, interrupted_code(),
+			return err_set(err, db_interrupted_code(),
 				       "interrupted while waiting to retry '%s'", id);
 		clock_sleep_ms(50);
 	}
@@ -175,7 +170,7 @@ static int run_items(struct run_session *s, struct phase *p, size_t n,
 	p->done = 0;
 	while (i < n) {
 		if (db_interrupted)
-			return err_set(err, interrupted_code(),
+			return err_set(err, db_interrupted_code(),
 				       "interrupted: stopped before '%s'",
 				       items[i].m->id);
 		len = run_chunk_len(items + i, n - i, &run_default_limits);
