@@ -81,6 +81,11 @@ bool db_item_no_transaction(const struct db_item *item)
 				     item->m->no_transaction;
 }
 
+bool db_item_ends_open(const struct db_item *item)
+{
+	return item->op == DB_UNDO ? item->m->undo_ends_open : item->m->ends_open;
+}
+
 size_t db_item_size(const struct db_item *item)
 {
 	return item->op == DB_UNDO ? item->m->undo_len : item->m->text_len;

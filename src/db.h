@@ -64,6 +64,11 @@ struct db_item {
 
 /* Is the item's text run without a transaction (`-- flux:no-transaction`)? */
 bool db_item_no_transaction(const struct db_item *item);
+/*
+ * Does the item's text end open (mdir's ends_open): then it goes in a
+ * chunk of its own, so that nothing sent after it is read as part of it.
+ */
+bool db_item_ends_open(const struct db_item *item);
 /* Bytes of the item's text (to size chunks). */
 size_t db_item_size(const struct db_item *item);
 

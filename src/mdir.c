@@ -354,16 +354,18 @@ fail:
 }
 
 /*
- * Check and hash one file at mdir_read() time, keeping only its length:
- * scratch holds one file at a time, so memory stays at the largest file.
+ * Check and hash one file at mdir_read() time, keeping only its length
+ * and what it is: scratch holds one file at a time, so memory stays at
+ * the largest file.
  */
 static int scan_sql(const char *path, struct sb *scratch, char *hash, size_t *len,
-		    size_t *bom_len, bool *no_tx, struct flux_err *err)
+		    size_t *bom_len, bool *no_tx, bool *ends_open, struct flux_err *err)
 {
 	sb_reset(scratch);
 	if (load_sql(path, scratch, hash, bom_len, no_tx, true, err))
 		return -1;
 	*len = scratch->len;
+	*ends_open = !*no_tx && split_ends_open(scratch->buf, scratch->len);
 	return 0;
 }
 
@@ -558,7 +560,7 @@ static int read_repeatable(const char *root, const char *sub, struct mdir_migrat
 		m->kind = MDIR_SQL;
 		m->path = path_join(dirpath, e.v[i].name);
 		if (scan_sql(m->path, scratch, m->hash, &m->text_len, &m->bom_len,
-			     &m->no_transaction, err))
+			     &m->no_transaction, &m->ends_open, err))
 			goto cleanup;
 	}
 	*vp = v;
@@ -632,12 +634,13 @@ static int build_migrations(struct mdir *dir, struct ents *e, struct sb *scratch
 		}
 		m->kind = MDIR_SQL;
 		if (scan_sql(m->path, scratch, m->hash, &m->text_len, &m->bom_len,
-			     &m->no_transaction, err))
+			     &m->no_transaction, &m->ends_open, err))
 			return -1;
 		if (undo) {
 			m->undo_path = path_join(dir->root, undo->name);
 			if (scan_sql(m->undo_path, scratch, m->undo_hash, &m->undo_len,
-				     NULL, &m->undo_no_transaction, err))
+				     NULL, &m->undo_no_transaction, &m->undo_ends_open,
+				     err))
 				return -1;
 		}
 	}

@@ -34,10 +34,12 @@ struct mdir_migration {
 	size_t bom_len;      /* 3 when the file began with a BOM (for positions) */
 	char hash[33];       /* MD5 hex; "" for .py (cannot be recomputed) */
 	bool no_transaction; /* first line is "-- flux:no-transaction" */
+	bool ends_open;      /* ends inside a quote, comment or BEGIN ATOMIC body */
 	char *undo_path;     /* NULL when there is no ID.undo.sql */
 	size_t undo_len;     /* bytes of the normalised undo text, BOM removed */
 	char undo_hash[33];  /* MD5 hex of the undo file, to see it change */
 	bool undo_no_transaction;
+	bool undo_ends_open;
 };
 
 struct mdir {

@@ -21,9 +21,11 @@ size_t run_chunk_len(const struct db_item *items, size_t n, const struct run_lim
 
 	if (!n || db_item_no_transaction(&items[0]))
 		return 0;
+	if (db_item_ends_open(&items[0]))
+		return 1;
 	for (i = 0; i < n && i < lim->max_items; i++) {
 		size_t size = db_item_size(&items[i]);
-		if (db_item_no_transaction(&items[i]))
+		if (db_item_no_transaction(&items[i]) || db_item_ends_open(&items[i]))
 			break;
 		if (i > 0 && bytes + size > lim->max_bytes)
 			break;

@@ -49,7 +49,8 @@ extern const struct run_limits run_default_limits;
 /*
  * How many items, from items[0], go into one chunk: consecutive
  * transactional ones within the limits (at least one). 0 when items[0] is
- * a no-transaction migration, which runs alone. Pure.
+ * a no-transaction migration, which runs alone; 1 when its text ends open
+ * (db_item_ends_open), and a chunk ends before such a one. Pure.
  */
 size_t run_chunk_len(const struct db_item *items, size_t n, const struct run_limits *lim);
 

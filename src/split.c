@@ -166,8 +166,14 @@ static void emit(struct split_result *out, size_t *alloc, const struct split_cur
 	st->line = cur->line;
 }
 
-int split_sql(const char *text, size_t len, struct split_result *out,
-	      struct flux_err *err)
+/*
+ * The scanner of split_sql and split_ends_open: the statements go to out
+ * when it is not NULL; an unterminated quote or comment is -1, with a
+ * message in err when it is not NULL. *atomic is what is left open of a
+ * BEGIN ATOMIC body at the end.
+ */
+static int scan(const char *text, size_t len, struct split_result *out,
+		struct flux_err *err, size_t *atomic)
 {
 	struct split_lines ln = { text, 0, 1 };
 	struct split_cur cur;
@@ -175,8 +181,6 @@ int split_sql(const char *text, size_t len, struct split_result *out,
 	size_t i = 0, end, dlen;
 	const char *what;
 
-	out->stmts = NULL;
-	out->n = 0;
 	cur_reset(&cur);
 	while (i < len) {
 		int c = (unsigned char)text[i];
@@ -200,7 +204,8 @@ int split_sql(const char *text, size_t len, struct split_result *out,
 			continue;
 		}
 		if (c == ';' && cur.paren == 0 && cur.atomic == 0) {
-			emit(out, &alloc, &cur);
+			if (out)
+				emit(out, &alloc, &cur);
 			cur_reset(&cur);
 			i++;
 			continue;
@@ -248,20 +253,42 @@ int split_sql(const char *text, size_t len, struct split_result *out,
 		cur_token(&cur, &ln, i, end, kw);
 		i = end;
 	}
-	emit(out, &alloc, &cur);
+	if (out)
+		emit(out, &alloc, &cur);
+	*atomic = cur.atomic;
 	return 0;
 
 unterminated_dollar:
-	err_set(err, FLUX_EXIT_DIRECTORY,
-		"unterminated dollar-quoted string %.*s starting at line %d", (int)dlen,
-		text + i, line_at(&ln, i));
-	split_result_release(out);
+	if (err)
+		err_set(err, FLUX_EXIT_DIRECTORY,
+			"unterminated dollar-quoted string %.*s starting at line %d",
+			(int)dlen, text + i, line_at(&ln, i));
 	return -1;
 unterminated:
-	err_set(err, FLUX_EXIT_DIRECTORY, "unterminated %s starting at line %d", what,
-		line_at(&ln, i));
+	if (err)
+		err_set(err, FLUX_EXIT_DIRECTORY, "unterminated %s starting at line %d",
+			what, line_at(&ln, i));
+	return -1;
+}
+
+int split_sql(const char *text, size_t len, struct split_result *out,
+	      struct flux_err *err)
+{
+	size_t atomic;
+
+	out->stmts = NULL;
+	out->n = 0;
+	if (scan(text, len, out, err, &atomic) == 0)
+		return 0;
 	split_result_release(out);
 	return -1;
+}
+
+bool split_ends_open(const char *text, size_t len)
+{
+	size_t atomic = 0;
+
+	return scan(text, len, NULL, NULL, &atomic) < 0 || atomic > 0;
 }
 
 void split_result_release(struct split_result *r)

@@ -24,6 +24,7 @@
 #ifndef FLUX_SPLIT_H
 #define FLUX_SPLIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "err.h"
@@ -54,6 +55,14 @@ struct split_result {
  */
 int split_sql(const char *text, size_t len, struct split_result *out,
 	      struct flux_err *err);
+
+/*
+ * Does text[0..len) end where no statement can end: inside a quoted string
+ * or identifier, a dollar quote or a block comment, or in an open BEGIN
+ * ATOMIC body? Text sent on after such a one (the next migration of a
+ * chunk) would be read as part of it.
+ */
+bool split_ends_open(const char *text, size_t len);
 
 /* Free the statements and leave r empty. Accepts NULL. */
 void split_result_release(struct split_result *r);

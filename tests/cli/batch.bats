@@ -148,6 +148,25 @@ many() {
 	assert_eq "$(psql_q 'select string_agg(n::text, $$,$$ order by n) from runs')" "1,2,3,4"
 }
 
+# A text that ends inside a comment, quote, dollar quote or BEGIN ATOMIC
+# body would swallow the migrations sent after it in the same string; here
+# a later '*/' closes m1's comment so that the whole chunk would parse, and
+# m2's table would be created with m1's history row and none of its own.
+# Such a text goes in a chunk of its own and fails as it did alone.
+@test "batch: a migration ending inside a comment goes alone and cannot swallow the next one" {
+	write_migration m0 "create table z (id int);"
+	printf 'create table a (id int); /* unfinished\n' >migrations/m1.sql
+	printf 'select 1; */ create table b (id int);\n' >migrations/m2.sql
+	run --separate-stderr flux apply
+	assert_status 1
+	assert_eq "$(history_ids)" m0
+	assert_contains "$stderr" "migration 'm1' failed" "stderr"
+	assert_contains "$stderr" "unterminated /* comment" "stderr"
+	assert_no_relation a
+	assert_no_relation b
+	assert_eq "$(psql_q "select count(*) from pg_class where relname = 'z'")" 1
+}
+
 @test "batch: an unterminated quote swallowing the rest of the chunk is reported in its own file" {
 	write_migration m1 "create table a (id int);"
 	printf "select 'oops;\n" >migrations/m2.sql

@@ -11,7 +11,10 @@
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-/* A batch described as text: 't' transactional, 'n' no-transaction, by size. */
+/*
+ * A batch described as text: 't' transactional, 'n' no-transaction, 'o'
+ * transactional ending open (an unterminated quote), by size.
+ */
 struct fake {
 	struct mdir_migration m[16];
 	struct db_item items[16];
@@ -28,6 +31,8 @@ static void fake_batch(struct fake *f, const char *kinds, const size_t *sizes,
 	for (i = 0; i < f->n; i++) {
 		f->m[i].no_transaction = kinds[i] == 'n';
 		f->m[i].undo_no_transaction = kinds[i] == 'n';
+		f->m[i].ends_open = kinds[i] == 'o';
+		f->m[i].undo_ends_open = kinds[i] == 'o';
 		f->m[i].text_len = sizes ? sizes[i] : 10;
 		f->m[i].undo_len = sizes ? sizes[i] : 10;
 		f->items[i].m = &f->m[i];
@@ -54,6 +59,9 @@ static void test_chunk_len(void **state)
 		{ "tttt", big + 2, 200, 50, 1 },   /* a text over the limit goes alone */
 		{ "tttttt", big, 200, 120, 3 },   /* 10+10+100 fits exactly */
 		{ "", NULL, 200, 1000, 0 },
+		{ "ttot", NULL, 200, 1000, 2 },   /* stops before one ending open */
+		{ "ottt", NULL, 200, 1000, 1 },   /* which goes in a chunk of its own */
+		{ "onttt", NULL, 200, 1000, 1 },
 	};
 	/* clang-format on */
 	size_t i;

@@ -385,6 +385,47 @@ static void test_split_nul_and_null(void **state)
 	assert_null(err.msg);
 }
 
+/* Texts after which more SQL would be read as part of them, and texts not. */
+static void test_split_ends_open(void **state)
+{
+	static const struct {
+		const char *in;
+		bool open;
+		/* clang-format off */
+	} open_cases[] = {
+		{ "", false },
+		{ "create table a (id int);", false },
+		{ "create table a (id int)", false },            /* no ';': still closed */
+		{ "select 1; -- a comment to the end", false },
+		{ "select 1; /* closed */", false },
+		{ "select '/*';", false },
+		{ "select 1; /*", true },                         /* a later star-slash closes it */
+		{ "select 1; /* a /* nested */", true },
+		{ "select 'oops;", true },
+		{ "select E'a\\'';", false },
+		{ "select E'a\\';", true },
+		{ "select \"x;", true },
+		{ "do $$ begin", true },
+		{ "do $f$ begin end $$;", true },
+		{ "do $$ begin null; end $$;", false },
+		{ "create table t (id int", false },             /* the ';' after it is a syntax error */
+		{ "create function f() returns int begin atomic select 1;", true },
+		{ "create function f() returns int begin atomic select 1; end;", false },
+		{ "create function f() returns int begin atomic select case when true then 1 end;", true },
+		{ "begin; select 1;", false },                   /* BEGIN alone is a transaction */
+	};
+	/* clang-format on */
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < N(open_cases); i++)
+		if (split_ends_open(open_cases[i].in, strlen(open_cases[i].in)) != open_cases[i].open)
+			fail_msg("case %zu (%s): want %s", i, open_cases[i].in,
+				 open_cases[i].open ? "open" : "closed");
+	/* len is authoritative: a quote cut short is open. */
+	assert_true(split_ends_open("select 'a';", 9));
+}
+
 /*
  * Inputs that would take quadratic time in a naive splitter: a long tag
  * with many near-misses, deeply nested comments, many statements. Not
@@ -470,6 +511,7 @@ int main(void)
 		cmocka_unit_test(test_split_cases),
 		cmocka_unit_test(test_split_errors),
 		cmocka_unit_test(test_split_nul_and_null),
+		cmocka_unit_test(test_split_ends_open),
 		cmocka_unit_test(test_split_large),
 	};
 
