@@ -156,15 +156,20 @@ static void name_blocker(struct run_session *s, struct flux_err *err)
 
 /*
  * Run items in order, chunk by chunk; a no-transaction item alone. A chunk
- * rejected unparsed is run again one item at a time. Returns 0 or -1 with
- * err; p->done counts the items that committed.
+ * the server rejects unparsed holds a text it cannot parse: its first half
+ * is sent alone, and whichever half holds the culprit is halved again, so
+ * the items before the culprit are applied and the culprit reports its own
+ * error in a chunk of one, after about log2(chunk) round trips rather than
+ * one per item. Returns 0 or -1 with err; p->done counts the items that
+ * committed.
  */
 static int run_items(struct run_session *s, struct phase *p, size_t n,
 		     struct flux_err *err)
 {
 	const struct db_item *items = p->items;
 	struct db_events ev = { p, log_done };
-	size_t i = 0, len, ndone, single = 0;
+	size_t i = 0, len, ndone;
+	size_t bad_end = 0; /* items[i..bad_end) hold the culprit of a rejected chunk */
 	long retries = 0;
 	long long t0;
 	int rc;
@@ -185,18 +190,17 @@ static int run_items(struct run_session *s, struct phase *p, size_t n,
 			i++;
 			continue;
 		}
-		if (single) {
-			/* Finding the migration at fault in a chunk the server refused. */
-			len = 1;
-			single--;
-		}
+		if (i >= bad_end)
+			bad_end = 0;
+		if (bad_end && len > (bad_end - i) / 2)
+			len = (bad_end - i) / 2 ? (bad_end - i) / 2 : 1;
 		rc = s->be->run_chunk(s->db, items + i, len, &ev, &ndone, err);
 		if (rc == DB_CHUNK_UNPARSED) {
 			log_debug("chunk",
 				  "%zu migrations sent together did not parse; "
-				  "running them one at a time",
+				  "sending half of them",
 				  len);
-			single = len;
+			bad_end = i + len;
 			continue;
 		}
 		if (rc && lock_timed_out(s, err)) {

@@ -148,6 +148,25 @@ many() {
 	assert_eq "$(psql_q 'select string_agg(n::text, $$,$$ order by n) from runs')" "1,2,3,4"
 }
 
+@test "batch: a syntax error deep in a chunk is found by halving, in a handful of round trips" {
+	many 200
+	printf 'insert into runs values (0);\nselec 42;\n' >migrations/m0150.sql
+	run --separate-stderr flux --log-level debug apply
+	assert_status 1
+	assert_eq "$(history_count)" 149
+	assert_eq "$(psql_q 'select count(*), max(n) from runs')" "149|149"
+	assert_contains "$stderr" "migration 'm0150' failed at migrations/m0150.sql:2:1: syntax error at or near \"selec\" (SQLSTATE 42601)" "stderr"
+	# 200, then 100 (parses), 50 (not), 25, 12, 6, 3, 2, 1, 1: nine chunks
+	# rejected or sent, not 150 one at a time.
+	assert_eq "$(printf '%s\n' "$stderr" | grep -c 'did not parse; sending half of them')" 2
+	assert_eq "$(printf '%s\n' "$stderr" | grep -c 'applied m[0-9]* in')" 149
+	# Fixed, the rest applies.
+	printf 'insert into runs values (150);\n' >migrations/m0150.sql
+	run --separate-stderr flux apply
+	assert_status 0
+	assert_eq "$(psql_q 'select count(*), count(distinct n) from runs')" "200|200"
+}
+
 # A text that ends inside a comment, quote, dollar quote or BEGIN ATOMIC
 # body would swallow the migrations sent after it in the same string; here
 # a later '*/' closes m1's comment so that the whole chunk would parse, and
