@@ -82,6 +82,12 @@ struct db {
 	 * connection (where libpq's backend pid is the server's).
 	 */
 	int pooled_pid;
+	/*
+	 * Whether the history table's schema exists, when the session's start
+	 * found out (with the lock, in the same round trip): 1 yes, 0 no, -1
+	 * not known.
+	 */
+	int schema_exists;
 };
 
 /*
@@ -630,6 +636,7 @@ static struct db *pg_open(const struct flux_config *cfg, struct flux_err *err)
 		return NULL;
 	db = xcalloc(1, sizeof(*db));
 	db->conn = conn;
+	db->schema_exists = -1;
 	db->cfg = cfg;
 	sb_addf(&sb, "%s.%s", cfg->migrations_schema, cfg->migrations_table);
 	db->history = sb_detach(&sb, NULL);
@@ -1314,14 +1321,18 @@ static int pg_history_create(struct db *db, struct flux_err *err)
 	 * The same DDL as flux-migrations, so either tool can create it. But
 	 * CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when
 	 * the schema is there, which a role owning only its schema lacks:
-	 * look first. to_regnamespace folds the name as the DDL does.
+	 * look first (pg_start usually has). to_regnamespace folds the name as
+	 * the DDL does.
 	 */
-	if (run_params(db, "select to_regnamespace($1) is not null", 1, params, &res,
-		       FLUX_EXIT_REFUSED, "cannot look up the history table's schema",
-		       err))
-		return -1;
-	have_schema = PQgetvalue(res, 0, 0)[0] == 't';
-	PQclear(res);
+	if (db->schema_exists < 0) {
+		if (run_params(db, "select to_regnamespace($1) is not null", 1, params,
+			       &res, FLUX_EXIT_REFUSED,
+			       "cannot look up the history table's schema", err))
+			return -1;
+		db->schema_exists = PQgetvalue(res, 0, 0)[0] == 't';
+		PQclear(res);
+	}
+	have_schema = db->schema_exists;
 	rc = 0;
 	if (!have_schema) {
 		sb_addf(&sql, "create schema if not exists %s",
@@ -1429,10 +1440,11 @@ static int pg_start(struct db *db, bool lock, bool *exists, struct plan_row **ro
 	static const char head_lock_sql[] =
 		"select to_regclass($1) is not null, pg_backend_pid(), pg_is_in_recovery(), "
 		"case when pg_backend_pid() = $3::int and not pg_is_in_recovery() "
-		"then pg_try_advisory_lock($2::bigint) end";
+		"then pg_try_advisory_lock($2::bigint) end, to_regnamespace($4) is not null";
 	PGconn *c = db->conn;
 	char pid_text[16];
-	const char *params[3] = { db->history, db->lock_id, pid_text };
+	const char *params[4] = { db->history, db->lock_id, pid_text,
+				  db->cfg->migrations_schema };
 	struct sb read = SB_INIT, setup = SB_INIT;
 	PGresult *set = NULL, *head = NULL, *hist = NULL;
 	bool got = !lock, direct = true, sent;
@@ -1451,7 +1463,7 @@ static int pg_start(struct db *db, bool lock, bool *exists, struct plan_row **ro
 		PQsendQueryParams(c,
 				  lock ? head_lock_sql :
 					 "select to_regclass($1) is not null",
-				  lock ? 3 : 1, NULL, params, NULL, NULL, 0) &&
+				  lock ? 4 : 1, NULL, params, NULL, NULL, 0) &&
 		PQpipelineSync(c) &&
 		PQsendQueryParams(c, read.buf, 0, NULL, NULL, NULL, NULL, 0) &&
 		PQpipelineSync(c);
@@ -1492,8 +1504,12 @@ static int pg_start(struct db *db, bool lock, bool *exists, struct plan_row **ro
 			PQgetvalue(head, 0, 2)[0] != 't';
 		got = direct && PQgetvalue(head, 0, 3)[0] == 't';
 	}
-	if (got)
+	if (got) {
 		db->locked = lock;
+		/* Under the lock no other flux creates it meanwhile. */
+		if (lock)
+			db->schema_exists = PQgetvalue(head, 0, 4)[0] == 't';
+	}
 	if (got && *exists) {
 		if (PQresultStatus(hist) != PGRES_TUPLES_OK) {
 			fail_result(db, hist, FLUX_EXIT_REFUSED,
