@@ -60,6 +60,13 @@ enum db_op {
 struct db_item {
 	const struct mdir_migration *m;
 	enum db_op op;
+	/*
+	 * The item's text when the runner has read it already (while the
+	 * chunk before it ran), else NULL and the backend reads it with
+	 * mdir_load. Borrowed: valid until run_chunk returns.
+	 */
+	const char *text;
+	size_t text_len;
 };
 
 /* Is the item's text run without a transaction (`-- flux:no-transaction`)? */
@@ -72,10 +79,17 @@ bool db_item_ends_open(const struct db_item *item);
 /* Bytes of the item's text (to size chunks). */
 size_t db_item_size(const struct db_item *item);
 
-/* Told as each item of a chunk commits, in order, with its duration. */
+/*
+ * done: told as each item of a chunk commits, in order, with its duration.
+ * idle (may be NULL): called, once the chunk is sent, while no result is
+ * waiting, to do a little other work (read the next chunk's files) in
+ * the time the server runs this one; it returns 0 when it has nothing
+ * more to do and is not called again for this chunk.
+ */
 struct db_events {
 	void *arg;
 	void (*done)(void *arg, size_t index, long ms);
+	int (*idle)(void *arg);
 };
 
 /* run_chunk's result when the server rejected the whole text unparsed. */

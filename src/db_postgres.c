@@ -1722,6 +1722,21 @@ static PGresult *next_result(PGconn *c)
 	}
 }
 
+/*
+ * next_result, but first, while the server has sent nothing more, let
+ * ev->idle work, taking in what arrives meanwhile. *more goes false once
+ * idle has nothing left to do.
+ */
+static PGresult *next_result_idle(PGconn *c, const struct db_events *ev, bool *more)
+{
+	while (*more && PQisBusy(c)) {
+		*more = ev->idle(ev->arg) != 0;
+		if (!PQconsumeInput(c))
+			break; /* PQgetResult reports it */
+	}
+	return next_result(c);
+}
+
 /* Send one piece of text; fail_migration on an error result. */
 static int exec_text(struct db *db, const char *sql, const struct run_unit *u,
 		     struct flux_err *err)
@@ -2024,14 +2039,14 @@ static int pg_run_chunk(struct db *db, const struct db_item *items, size_t n,
 	long cur = -1, bad_item = -1;
 	size_t i, counted = 0, after = 0;
 	long chars = 0;
-	bool any = false, bad_history = false;
+	bool any = false, bad_history = false, more;
 	long long t = clock_ms();
 	int rc = -1;
 
 	if (db->pooled_pid && n > 1) {
 		/* Behind a pooler each migration is checked before its COMMIT: one at a time. */
 		struct shifted_events sh = { ev, 0 };
-		struct db_events one = { &sh, shifted_done };
+		struct db_events one = { &sh, shifted_done, NULL };
 		size_t k;
 
 		free(seg);
@@ -2071,7 +2086,9 @@ static int pg_run_chunk(struct db *db, const struct db_item *items, size_t n,
 		add_ddl_lock_timeout(db, &q);
 		sb_adds(&q, "\n");
 		seg[i].off = q.len;
-		if (mdir_load(items[i].m, items[i].op == DB_UNDO, &q, err))
+		if (items[i].text)
+			sb_add(&q, items[i].text, items[i].text_len);
+		else if (mdir_load(items[i].m, items[i].op == DB_UNDO, &q, err))
 			goto cleanup;
 		seg[i].len = q.len - seg[i].off;
 		chars += utf8_chars(q.buf + counted, seg[i].off - counted);
@@ -2089,7 +2106,8 @@ static int pg_run_chunk(struct db *db, const struct db_item *items, size_t n,
 	/* Sent: whatever happens next, the session may commit asynchronously. */
 	db->async_commits = true;
 	PQsetSingleRowMode(c);
-	while ((res = next_result(c))) {
+	more = ev->idle != NULL;
+	while ((res = next_result_idle(c, ev, &more))) {
 		ExecStatusType st = PQresultStatus(res);
 
 		if (bad) {
@@ -2213,7 +2231,7 @@ static int pg_run_one(struct db *db, const struct db_item *item, struct flux_err
 	int rc = -1;
 
 	if (!db_item_no_transaction(item)) {
-		struct db_events none = { NULL, NULL };
+		struct db_events none = { NULL, NULL, NULL };
 		size_t ndone;
 		return pg_run_chunk(db, item, 1, &none, &ndone, err) ? -1 : 0;
 	}

@@ -13,7 +13,7 @@
  * migrations become five, and a chunk in flight (the text and libpq's copy
  * of it) stays a few MiB whatever the batch.
  */
-const struct run_limits run_default_limits = { 200, 1u << 20 };
+const struct run_limits run_default_limits = { RUN_MAX_ITEMS, 1u << 20 };
 
 size_t run_chunk_len(const struct db_item *items, size_t n, const struct run_limits *lim)
 {
@@ -69,12 +69,27 @@ void run_close(struct run_session *s, struct flux_err *err)
 	memset(s, 0, sizeof(*s));
 }
 
+/*
+ * The texts of the next chunk, items[from..to), read while the server runs
+ * the one before: items[from..next) are in buf, at off[k - from] up to
+ * off[k - from + 1]. buf still holds the texts of the chunk in flight
+ * until it has been sent, so it is emptied at the first idle call (fresh).
+ */
+struct ahead {
+	struct db_item *items;
+	size_t from, to, next;
+	bool fresh;
+	struct sb buf;
+	size_t off[RUN_MAX_ITEMS + 1];
+};
+
 /* One phase of a batch: what it logs, and how far it got. */
 struct phase {
-	const struct db_item *items;
+	struct db_item *items;
 	const char *event; /* "applied", "undone", "pre-apply", "post-apply" */
 	size_t base;       /* the chunk in flight starts at items[base] */
 	size_t done;
+	struct ahead ahead;
 };
 
 static void log_done(void *arg, size_t index, long ms)
@@ -92,6 +107,70 @@ static void log_done(void *arg, size_t index, long ms)
 		log_emit(LOG_INFO, p->event, &f, "%s %s in %ld ms",
 			 it->op == DB_UNDO ? "undid" : "applied", it->m->id, ms);
 	p->done = p->base + index + 1;
+}
+
+/*
+ * Plan to read ahead the chunk that starts at items[start] (of n): not a
+ * no-transaction migration, which reads its own file, nor a text over the
+ * chunk's size limit, which runs in pieces and is not held twice.
+ */
+static void ahead_plan(struct ahead *a, size_t start, size_t n)
+{
+	size_t len = start < n ? run_chunk_len(a->items + start, n - start,
+					       &run_default_limits) :
+				 0;
+
+	if (len == 1 && db_item_size(&a->items[start]) > run_default_limits.max_bytes)
+		len = 0;
+	if (len > RUN_MAX_ITEMS)
+		len = RUN_MAX_ITEMS;
+	a->from = a->next = start;
+	a->to = start + len;
+	a->fresh = true;
+}
+
+/* db_events.idle: read one more file of the next chunk. */
+static int ahead_idle(void *arg)
+{
+	struct ahead *a = &((struct phase *)arg)->ahead;
+	const struct db_item *it;
+	struct flux_err e = FLUX_ERR_INIT;
+
+	if (a->fresh) {
+		sb_reset(&a->buf);
+		a->off[0] = 0;
+		a->fresh = false;
+	}
+	if (a->next >= a->to)
+		return 0;
+	it = &a->items[a->next];
+	if (mdir_load(it->m, it->op == DB_UNDO, &a->buf, &e)) {
+		/* Read again when its turn comes, which reports the error then. */
+		err_release(&e);
+		a->to = a->next;
+		return 0;
+	}
+	a->next++;
+	a->off[a->next - a->from] = a->buf.len;
+	return a->next < a->to;
+}
+
+/*
+ * Hand the texts read ahead to items[i..i+len), or take them back (NULL).
+ * Returns how many were handed over.
+ */
+static size_t ahead_attach(struct ahead *a, size_t i, size_t len, bool attach)
+{
+	size_t k, got = 0;
+
+	for (k = i; k < i + len; k++) {
+		bool have = attach && !a->fresh && k >= a->from && k < a->next;
+		a->items[k].text = have ? a->buf.buf + a->off[k - a->from] : NULL;
+		a->items[k].text_len =
+			have ? a->off[k - a->from + 1] - a->off[k - a->from] : 0;
+		got += have;
+	}
+	return got;
 }
 
 /* Did the migration fail on a lock it could not get within ddl_lock_timeout? */
@@ -163,11 +242,11 @@ static void name_blocker(struct run_session *s, struct flux_err *err)
  * one per item. Returns 0 or -1 with err; p->done counts the items that
  * committed.
  */
-static int run_items(struct run_session *s, struct phase *p, size_t n,
-		     struct flux_err *err)
+static int run_chunks(struct run_session *s, struct phase *p, size_t n,
+		      struct flux_err *err)
 {
 	const struct db_item *items = p->items;
-	struct db_events ev = { p, log_done };
+	struct db_events ev = { p, log_done, ahead_idle };
 	size_t i = 0, len, ndone;
 	size_t bad_end = 0; /* items[i..bad_end) hold the culprit of a rejected chunk */
 	long retries = 0;
@@ -194,7 +273,12 @@ static int run_items(struct run_session *s, struct phase *p, size_t n,
 			bad_end = 0;
 		if (bad_end && len > (bad_end - i) / 2)
 			len = (bad_end - i) / 2 ? (bad_end - i) / 2 : 1;
+		log_debug("chunk", "sending %zu migration%s from '%s' (%zu read while the chunk before ran)",
+			  len, len == 1 ? "" : "s", items[i].m->id,
+			  ahead_attach(&p->ahead, i, len, true));
+		ahead_plan(&p->ahead, i + len, n);
 		rc = s->be->run_chunk(s->db, items + i, len, &ev, &ndone, err);
+		ahead_attach(&p->ahead, i, len, false);
 		if (rc == DB_CHUNK_UNPARSED) {
 			log_debug("chunk",
 				  "%zu migrations sent together did not parse; "
@@ -222,6 +306,20 @@ static int run_items(struct run_session *s, struct phase *p, size_t n,
 		retries = 0;
 	}
 	return 0;
+}
+
+static int run_items(struct run_session *s, struct phase *p, size_t n,
+		     struct flux_err *err)
+{
+	int rc;
+
+	memset(&p->ahead, 0, sizeof(p->ahead));
+	p->ahead.items = p->items;
+	p->ahead.fresh = true;
+	sb_init(&p->ahead.buf, 0);
+	rc = run_chunks(s, p, n, err);
+	sb_release(&p->ahead.buf);
+	return rc;
 }
 
 /* The items of one phase: the migrations with what each does. */

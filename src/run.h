@@ -44,6 +44,9 @@ struct run_limits {
 	size_t max_bytes; /* of migration text; a larger single text goes alone */
 };
 
+/* The count limit of run_default_limits. */
+#define RUN_MAX_ITEMS 200
+
 extern const struct run_limits run_default_limits;
 
 /*

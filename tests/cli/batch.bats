@@ -54,6 +54,34 @@ many() {
 	assert_eq "$(psql_q 'select count(*) from runs')" 6
 }
 
+# While the server runs a chunk, flux reads the next chunk's files: here
+# chunks of three (each file about 310 KiB, the limit 1 MiB), the first of
+# each sleeping, so the next three are surely read meanwhile. Each runs its
+# own text, in order.
+@test "batch: the files of the next chunk, read while a chunk runs, run as themselves" {
+	local i
+	mkdir -p migrations
+	write_pre 000_runs "create table if not exists runs (n int);"
+	for i in 01 02 03 04 05 06 07 08 09 10; do
+		{
+			case $i in 01 | 04 | 07) echo "select pg_sleep(0.3);" ;; esac
+			echo "insert into runs values ($i);"
+			head -c 300000 /dev/zero | tr '\0' 'x' | fold -w 100 | sed 's/^/-- /'
+			echo
+			echo "create table t_$i (id int);"
+		} >"migrations/m$i.sql"
+	done
+	run --separate-stderr flux --log-level debug apply
+	assert_status 0
+	assert_eq "$(psql_q 'select string_agg(n::text, $$,$$ order by n), count(*) from runs')" "1,2,3,4,5,6,7,8,9,10|10"
+	assert_eq "$(psql_q "select count(*) from pg_class where relname like 't\_%'")" 10
+	assert_eq "$(history_ids | tr '\n' ' ')" "m01 m02 m03 m04 m05 m06 m07 m08 m09 m10 "
+	assert_contains "$stderr" "sending 3 migrations from 'm01' (0 read while the chunk before ran)" "stderr"
+	assert_contains "$stderr" "sending 3 migrations from 'm04' (3 read while the chunk before ran)" "stderr"
+	assert_contains "$stderr" "sending 3 migrations from 'm07' (3 read while the chunk before ran)" "stderr"
+	assert_contains "$stderr" "sending 1 migration from 'm10' (1 read while the chunk before ran)" "stderr"
+}
+
 @test "batch: a large migration runs in pieces in one transaction; a failure in a late piece points at its line" {
 	local i
 	write_migration m1 "create table a (id int);"
