@@ -9,9 +9,10 @@
 #include "xalloc.h"
 
 /*
- * 200 migrations or 1 MiB of text a chunk: the round trips of a thousand
- * migrations become five, and a chunk in flight (the text and libpq's copy
- * of it) stays a few MiB whatever the batch.
+ * 1000 migrations or 1 MiB of text a chunk: a thousand small migrations
+ * are one round trip, a chunk in flight (the text and libpq's copy of it)
+ * stays a few MiB whatever the batch, and so does what the server holds
+ * of it (it parses the whole string first: five statements a migration).
  */
 const struct run_limits run_default_limits = { RUN_MAX_ITEMS, 1u << 20 };
 

@@ -45,7 +45,7 @@ struct run_limits {
 };
 
 /* The count limit of run_default_limits. */
-#define RUN_MAX_ITEMS 200
+#define RUN_MAX_ITEMS 1000
 
 extern const struct run_limits run_default_limits;
 

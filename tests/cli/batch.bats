@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # Consecutive transactional migrations travel together, one round trip per
-# chunk (src/run.c: 200 migrations or 1 MiB of text). Everything that held
+# chunk (src/run.c: 1000 migrations or 1 MiB of text). Everything that held
 # for one migration at a time holds per migration inside a chunk: order,
 # one transaction each with its history row, stop at the first failure with
 # the earlier ones committed, the error at file:line:col, NOTICE attribution.
@@ -22,16 +22,16 @@ many() {
 	write_pre 000_runs "create table if not exists runs (n int);"
 }
 
-@test "batch: 450 migrations (three chunks) apply in order, each logged once, each run once" {
-	many 450
+@test "batch: 2100 migrations (three chunks) apply in order, each logged once, each run once" {
+	many 2100
 	run --separate-stderr flux apply
 	assert_status 0
-	assert_eq "$(history_count)" 450
-	assert_eq "$(psql_q 'select count(*), count(distinct n), min(n), max(n) from runs')" "450|450|1|450"
-	assert_eq "$(printf '%s\n' "$stderr" | grep -c 'applied m[0-9]* in')" 450
+	assert_eq "$(history_count)" 2100
+	assert_eq "$(psql_q 'select count(*), count(distinct n), min(n), max(n) from runs')" "2100|2100|1|2100"
+	assert_eq "$(printf '%s\n' "$stderr" | grep -c 'applied m[0-9]* in')" 2100
 	# The log lines come in the order of the ids.
 	assert_eq "$(printf '%s\n' "$stderr" | sed -n 's/.*applied \(m[0-9]*\) in.*/\1/p' | sort -c && echo sorted)" sorted
-	assert_match "$stderr" "applied 450 migrations in" "stderr"
+	assert_match "$stderr" "applied 2100 migrations in" "stderr"
 	# applied_at follows the order of application, chunk boundaries
 	# included, and each migration has its own although a chunk's
 	# transactions share one start time.
@@ -142,17 +142,17 @@ many() {
 
 @test "batch: a failure at the last migration of a chunk and at the first of the next" {
 	local k
-	for k in 200 201; do
+	for k in 1000 1001; do
 		reset_db
 		rm -rf migrations
-		many 230
-		printf 'select 1/0;\n' >>"migrations/m0$k.sql"
+		many 1030
+		printf 'select 1/0;\n' >>"migrations/m$k.sql"
 		run --separate-stderr flux apply
 		assert_status 1
 		assert_eq "$(history_count)" $((k - 1))
 		assert_eq "$(psql_q 'select max(n) from runs')" $((k - 1))
-		assert_contains "$stderr" "migration 'm0$k' failed (migrations/m0$k.sql): division by zero (SQLSTATE 22012)" "stderr"
-		assert_no_relation "t_0$k"
+		assert_contains "$stderr" "migration 'm$k' failed (migrations/m$k.sql): division by zero (SQLSTATE 22012)" "stderr"
+		assert_no_relation "t_$k"
 	done
 }
 
