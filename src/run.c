@@ -117,9 +117,9 @@ static void log_done(void *arg, size_t index, long ms)
  */
 static void ahead_plan(struct ahead *a, size_t start, size_t n)
 {
-	size_t len = start < n ? run_chunk_len(a->items + start, n - start,
-					       &run_default_limits) :
-				 0;
+	size_t len = start < n ?
+		run_chunk_len(a->items + start, n - start, &run_default_limits) :
+		0;
 
 	if (len == 1 && db_item_size(&a->items[start]) > run_default_limits.max_bytes)
 		len = 0;
@@ -274,7 +274,8 @@ static int run_chunks(struct run_session *s, struct phase *p, size_t n,
 			bad_end = 0;
 		if (bad_end && len > (bad_end - i) / 2)
 			len = (bad_end - i) / 2 ? (bad_end - i) / 2 : 1;
-		log_debug("chunk", "sending %zu migration%s from '%s' (%zu read while the chunk before ran)",
+		log_debug("chunk",
+			  "sending %zu migration%s from '%s' (%zu read while the chunk before ran)",
 			  len, len == 1 ? "" : "s", items[i].m->id,
 			  ahead_attach(&p->ahead, i, len, true));
 		ahead_plan(&p->ahead, i + len, n);

@@ -6,7 +6,8 @@
  * statement is non-empty, in bounds, after the previous one (increasing,
  * non-overlapping), starts and ends on a non-blank byte, carries the line
  * of its first byte, and splitting a statement's own text again gives back
- * that one statement whole. On failure: exit code 4, a message, no output.
+ * that one statement whole. On failure: exit code 4, a message, no output,
+ * and split_ends_open() agrees that the text ends open.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -67,6 +68,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(err.code == FLUX_EXIT_DIRECTORY);
 		CHECK(err.msg && *err.msg);
 		CHECK(r.n == 0);
+		/* What the splitter calls unterminated ends open. */
+		CHECK(split_ends_open(text, size));
 	}
 	split_result_release(&r);
 	CHECK(r.n == 0 && r.stmts == NULL);

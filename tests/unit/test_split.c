@@ -419,7 +419,8 @@ static void test_split_ends_open(void **state)
 
 	(void)state;
 	for (i = 0; i < N(open_cases); i++)
-		if (split_ends_open(open_cases[i].in, strlen(open_cases[i].in)) != open_cases[i].open)
+		if (split_ends_open(open_cases[i].in, strlen(open_cases[i].in)) !=
+		    open_cases[i].open)
 			fail_msg("case %zu (%s): want %s", i, open_cases[i].in,
 				 open_cases[i].open ? "open" : "closed");
 	/* len is authoritative: a quote cut short is open. */
