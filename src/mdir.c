@@ -234,8 +234,12 @@ static int read_file(const char *path, struct sb *raw, struct flux_err *err)
 	ssize_t n;
 	int fd, ret = -1;
 
-	/* O_NONBLOCK: opening a FIFO named x.sql must not hang. */
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	/*
+	 * O_NONBLOCK: opening a FIFO named x.sql must not hang. No O_CLOEXEC:
+	 * flux never executes another program, the descriptor is closed
+	 * below, and musl's open() adds an fcntl call per file for it.
+	 */
+	fd = open(path, O_RDONLY | O_NONBLOCK);
 	if (fd < 0)
 		return err_set(err, FLUX_EXIT_DIRECTORY, "cannot read migration '%s': %s",
 			       path, strerror(errno));
