@@ -77,7 +77,8 @@ int cmd_goto(struct flux_ctx *ctx)
 			rc = 0;
 			goto cleanup;
 		}
-		if (!ctx->cfg.auto_approve && !front_confirm("undo these migrations?")) {
+		if (!ctx->cfg.auto_approve &&
+		    !front_confirm(ctx, "undo these migrations?")) {
 			rc = front_fail(ctx, FLUX_EXIT_USAGE,
 					"goto not confirmed: nothing was undone");
 			goto cleanup;

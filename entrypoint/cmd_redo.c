@@ -67,7 +67,7 @@ int cmd_redo(struct flux_ctx *ctx)
 		goto cleanup;
 	}
 	if (!ctx->cfg.auto_approve &&
-	    !front_confirm("undo this migration and apply it again?")) {
+	    !front_confirm(ctx, "undo this migration and apply it again?")) {
 		rc = front_fail(ctx, FLUX_EXIT_USAGE,
 				"redo not confirmed: nothing was undone");
 		goto cleanup;

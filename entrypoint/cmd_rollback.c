@@ -63,7 +63,8 @@ int cmd_rollback(struct flux_ctx *ctx)
 		rc = 0;
 		goto cleanup;
 	}
-	if (!ctx->cfg.auto_approve && n && !front_confirm("undo these migrations?")) {
+	if (!ctx->cfg.auto_approve && n &&
+	    !front_confirm(ctx, "undo these migrations?")) {
 		rc = front_fail(ctx, FLUX_EXIT_USAGE,
 				"rollback not confirmed: nothing was undone");
 		goto cleanup;

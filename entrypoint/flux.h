@@ -109,7 +109,11 @@ void front_print_plan(const struct flux_ctx *ctx,
 /* Is standard input a terminal (confirmation possible)? */
 bool isatty_stdin(void);
 
-/* Ask on the terminal; false when stdin is not one or on anything but y/yes. */
-bool front_confirm(const char *question);
+/*
+ * Ask on the terminal; false when stdin is not one or on anything but
+ * y/yes. The session's lock is held meanwhile: first the backend makes
+ * sure the server frees it should flux vanish while the user thinks.
+ */
+bool front_confirm(struct flux_ctx *ctx, const char *question);
 
 #endif

@@ -12,12 +12,16 @@ bool isatty_stdin(void)
 	return isatty(STDIN_FILENO) == 1;
 }
 
-bool front_confirm(const char *question)
+bool front_confirm(struct flux_ctx *ctx, const char *question)
 {
+	struct flux_err e = FLUX_ERR_INIT;
 	char line[32];
 
 	if (!isatty_stdin())
 		return false;
+	/* A connection lost meanwhile shows, with its exit code, when the work starts. */
+	run_guard(&ctx->session, &e);
+	err_release(&e);
 	fprintf(stderr, "%s [y/N] ", question);
 	fflush(stderr);
 	if (!fgets(line, sizeof(line), stdin))

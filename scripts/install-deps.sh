@@ -10,7 +10,7 @@ set -eu
 # clang-format and shellcheck: make format-check, make shellcheck.
 PKGS="build-essential musl-tools libpq-dev libinih-dev libssl-dev libcmocka-dev
 pkg-config bats postgresql-15 postgresql-client-15 dpkg-dev perl xz-utils bzip2
-iptables
+iptables iproute2
 ca-certificates file openssl
 clang libclang-rt-14-dev valgrind time
 clang-format shellcheck

@@ -161,6 +161,13 @@ struct db_backend {
 		     size_t *n, struct flux_err *err);
 	/* Make what was committed durable and release the lock, if held. */
 	int (*unlock)(struct db *db, struct flux_err *err);
+	/*
+	 * Before a wait with the lock held (a question to the user): make sure
+	 * the server ends the session, and frees the lock, should the client
+	 * vanish meanwhile. A backend may leave that to the first migration's
+	 * round trip otherwise. 0, or -1 with err when the connection is lost.
+	 */
+	int (*guard)(struct db *db, struct flux_err *err);
 	/* create schema/table if missing */
 	int (*history_create)(struct db *db, struct flux_err *err);
 	/*

@@ -88,6 +88,15 @@ struct db {
 	 * not known.
 	 */
 	int schema_exists;
+	/*
+	 * The settings that end an orphaned backend (session_sql) are still
+	 * to be sent. A locking session on a direct connection sends them with
+	 * its first migrations (pg_run_chunk's string) or before anything else
+	 * it runs (pg_guard), not at its start: a session that has nothing to
+	 * run holds the lock for two round trips and ends, and the query costs
+	 * a fresh backend about a millisecond (it reads pg_settings).
+	 */
+	bool setup_pending;
 };
 
 /*
@@ -587,9 +596,10 @@ static int fail_result(struct db *db, PGresult *res, enum flux_exit code,
  * a backend whose client's host or network vanished (about 25 s), an
  * idle-in-transaction timeout one whose client stopped mid-transaction
  * (60 s), and client_connection_check_interval (PostgreSQL 14+) stops a
- * statement still running for a client that is gone. One round trip,
- * after connecting rather than in the startup packet, which poolers
- * refuse to carry. The join skips a setting the server does not have; a
+ * statement still running for a client that is gone. Sent after
+ * connecting rather than in the startup packet, which poolers refuse to
+ * carry: before the first migration, in the same round trip
+ * (setup_pending), or alone (session_setup). The join skips a setting the server does not have; a
  * setting the user chose for this client, role or database (options,
  * PGOPTIONS, ALTER ROLE or DATABASE ... SET) is left alone.
  */
@@ -622,6 +632,15 @@ static int session_setup(struct db *db, struct flux_err *err)
 	}
 	PQclear(res);
 	return rc;
+}
+
+/* Send the pending settings on their own, before a wait or a lone migration. */
+static int pg_guard(struct db *db, struct flux_err *err)
+{
+	if (!db->setup_pending)
+		return 0;
+	db->setup_pending = false;
+	return session_setup(db, err);
 }
 
 static void pg_close(struct db *db);
@@ -1239,6 +1258,7 @@ static int pg_unlock(struct db *db, struct flux_err *err)
 	PGresult *res, *bad = NULL;
 	int rc;
 
+	db->setup_pending = false; /* nothing ran: nothing to guard */
 	if (!db->locked)
 		return 0;
 	db->locked = false;
@@ -1355,16 +1375,20 @@ static int pg_history_create(struct db *db, struct flux_err *err)
 	return rc;
 }
 
-/* Copy the rows of `select id, hash, applied_at::text` out of res. */
+/*
+ * Copy the rows of `select id, hash[, applied_at::text]` out of res;
+ * applied_at is NULL when not selected.
+ */
 static void copy_rows(PGresult *res, struct plan_row **rows, size_t *n)
 {
 	int i, nt = PQntuples(res);
+	bool at = PQnfields(res) > 2;
 
 	*rows = xcalloc((size_t)nt + 1, sizeof(**rows));
 	for (i = 0; i < nt; i++) {
 		(*rows)[i].id = xstrdup(PQgetvalue(res, i, 0));
 		(*rows)[i].hash = xstrdup(PQgetvalue(res, i, 1));
-		(*rows)[i].applied_at = xstrdup(PQgetvalue(res, i, 2));
+		(*rows)[i].applied_at = at ? xstrdup(PQgetvalue(res, i, 2)) : NULL;
 	}
 	*n = (size_t)nt;
 }
@@ -1422,9 +1446,6 @@ static int pipeline_take(PGconn *c, PGresult **first)
 /*
  * The session's start in one round trip (pipeline mode), each part after
  * its own sync point so that one failing does not abort the others:
- *  - with the lock: the settings that end an orphaned backend
- *    (session_sql), only on a direct connection (pg_backend_pid() is
- *    libpq's): a pooler's shared server connections are left alone;
  *  - whether the history table exists and, with the lock, whether the
  *    server is a standby, which backend we talk to, and the lock itself,
  *    tried only on a direct connection to a primary (as pg_lock's first
@@ -1432,7 +1453,10 @@ static int pipeline_take(PGconn *c, PGresult **first)
  *  - the history read, which fails alone on a missing table (first run).
  * Anything but a direct connection taking a free lock (a standby, a
  * pooler, another migrator holding the lock) goes on the way pg_lock
- * goes, and the history is then read again under the lock.
+ * goes, and the history is then read again under the lock. With the lock
+ * on a direct connection (pg_backend_pid() is libpq's), the settings that
+ * end an orphaned backend are left pending (setup_pending); a pooler's
+ * shared server connections get them only once it is known to pin ours.
  */
 static int pg_start(struct db *db, bool lock, bool *exists, struct plan_row **rows,
 		    size_t *n, struct flux_err *err)
@@ -1445,8 +1469,8 @@ static int pg_start(struct db *db, bool lock, bool *exists, struct plan_row **ro
 	char pid_text[16];
 	const char *params[4] = { db->history, db->lock_id, pid_text,
 				  db->cfg->migrations_schema };
-	struct sb read = SB_INIT, setup = SB_INIT;
-	PGresult *set = NULL, *head = NULL, *hist = NULL;
+	struct sb read = SB_INIT;
+	PGresult *head = NULL, *hist = NULL;
 	bool got = !lock, direct = true, sent;
 	int rc = -1, broke = 0;
 
@@ -1454,12 +1478,10 @@ static int pg_start(struct db *db, bool lock, bool *exists, struct plan_row **ro
 	*n = 0;
 	*exists = false;
 	snprintf(pid_text, sizeof(pid_text), "%d", PQbackendPID(c));
-	sb_addf(&read, "select id, hash, applied_at::text from %s", db->history);
-	sb_addf(&setup, "%s and pg_backend_pid() = $1::int", session_sql);
+	/* Only status shows applied_at; it takes no lock. */
+	sb_addf(&read, "select id, hash%s from %s", lock ? "" : ", applied_at::text",
+		db->history);
 	sent = PQenterPipelineMode(c) &&
-		(!lock ||
-		 (PQsendQueryParams(c, setup.buf, 1, NULL, params + 2, NULL, NULL, 0) &&
-		  PQpipelineSync(c))) &&
 		PQsendQueryParams(c,
 				  lock ? head_lock_sql :
 					 "select to_regclass($1) is not null",
@@ -1468,28 +1490,18 @@ static int pg_start(struct db *db, bool lock, bool *exists, struct plan_row **ro
 		PQsendQueryParams(c, read.buf, 0, NULL, NULL, NULL, NULL, 0) &&
 		PQpipelineSync(c);
 	sb_release(&read);
-	sb_release(&setup);
 	if (!sent) {
 		fail_result(db, NULL, FLUX_EXIT_REFUSED, "cannot read the history table",
 			    err);
 		goto cleanup;
 	}
-	if (lock)
-		broke = pipeline_take(c, &set);
-	if (!broke)
-		broke = pipeline_take(c, &head);
+	broke = pipeline_take(c, &head);
 	if (!broke)
 		broke = pipeline_take(c, &hist);
 	if (broke) {
 		fail_result(db, NULL, FLUX_EXIT_UNAVAILABLE,
 			    "cannot read the history table", err);
 		goto cleanup;
-	}
-	if (lock && PQresultStatus(set) != PGRES_TUPLES_OK) {
-		char *msg = one_line(PQresultErrorMessage(set));
-		log_warn("session",
-			 "cannot set the timeouts that end an orphaned session: %s", msg);
-		free(msg);
 	}
 	if (PQresultStatus(head) != PGRES_TUPLES_OK || PQntuples(head) != 1) {
 		fail_result(db, head, FLUX_EXIT_REFUSED,
@@ -1503,6 +1515,8 @@ static int pg_start(struct db *db, bool lock, bool *exists, struct plan_row **ro
 		direct = atoi(PQgetvalue(head, 0, 1)) == PQbackendPID(c) &&
 			PQgetvalue(head, 0, 2)[0] != 't';
 		got = direct && PQgetvalue(head, 0, 3)[0] == 't';
+		/* Behind a pooler they wait until it is known to pin the session. */
+		db->setup_pending = direct;
 	}
 	if (got) {
 		db->locked = lock;
@@ -1520,7 +1534,6 @@ static int pg_start(struct db *db, bool lock, bool *exists, struct plan_row **ro
 	}
 	rc = 0;
 cleanup:
-	PQclear(set);
 	PQclear(head);
 	PQclear(hist);
 	if (PQpipelineStatus(c) != PQ_PIPELINE_OFF)
@@ -1893,7 +1906,7 @@ static int pg_run_big(struct db *db, const struct db_item *item,
 	int rc = -1;
 
 	*ndone = 0;
-	if (mdir_load(item->m, item->op == DB_UNDO, &text, err))
+	if (pg_guard(db, err) || mdir_load(item->m, item->op == DB_UNDO, &text, err))
 		return -1;
 	if (split_sql(text.buf, text.len, &r, &split_err)) {
 		err_release(&split_err);
@@ -2039,7 +2052,7 @@ static int pg_run_chunk(struct db *db, const struct db_item *items, size_t n,
 	long cur = -1, bad_item = -1;
 	size_t i, counted = 0, after = 0;
 	long chars = 0;
-	bool any = false, bad_history = false, more;
+	bool any = false, bad_history = false, more, prefixed;
 	long long t = clock_ms();
 	int rc = -1;
 
@@ -2072,10 +2085,21 @@ static int pg_run_chunk(struct db *db, const struct db_item *items, size_t n,
 	for (i = 0; i < n; i++)
 		counted += db_item_size(&items[i]) + 4 * strlen(items[i].m->id) + 200 +
 			strlen(db->history);
-	sb_grow(&q, counted);
+	sb_grow(&q, counted + sizeof(session_sql) + 64);
 	counted = 0;
-	if (!db->async_commits)
-		sb_adds(&q, "set synchronous_commit to off;");
+	/*
+	 * The session's own settings in a transaction of their own, which
+	 * commits whatever the first migration does (in its transaction they
+	 * would be rolled back with it).
+	 */
+	if (db->setup_pending || !db->async_commits) {
+		sb_adds(&q, "begin;");
+		if (db->setup_pending)
+			sb_addf(&q, "%s;", session_sql);
+		if (!db->async_commits)
+			sb_adds(&q, "set synchronous_commit to off;");
+		sb_adds(&q, "commit;");
+	}
 	for (i = 0; i < n; i++) {
 		sb_adds(&q, "begin;select ");
 		add_literal(db, &q, items[i].m->id);
@@ -2105,6 +2129,7 @@ static int pg_run_chunk(struct db *db, const struct db_item *items, size_t n,
 	}
 	/* Sent: whatever happens next, the session may commit asynchronously. */
 	db->async_commits = true;
+	prefixed = db->setup_pending;
 	PQsetSingleRowMode(c);
 	more = ev->idle != NULL;
 	while ((res = next_result_idle(c, ev, &more))) {
@@ -2139,6 +2164,9 @@ static int pg_run_chunk(struct db *db, const struct db_item *items, size_t n,
 		any = true;
 		PQclear(res);
 	}
+	/* A migration started: the settings' transaction before it committed. */
+	if (prefixed && cur >= 0)
+		db->setup_pending = false;
 	if (bad && !any && rejected_unparsed(db, bad)) {
 		/* Rejected unparsed: nothing ran. One item reports it itself. */
 		if (n > 1) {
@@ -2235,7 +2263,8 @@ static int pg_run_one(struct db *db, const struct db_item *item, struct flux_err
 		size_t ndone;
 		return pg_run_chunk(db, item, 1, &none, &ndone, err) ? -1 : 0;
 	}
-	if (begin_async(db, err) || mdir_load(item->m, item->op == DB_UNDO, &text, err))
+	if (pg_guard(db, err) || begin_async(db, err) ||
+	    mdir_load(item->m, item->op == DB_UNDO, &text, err))
 		goto cleanup;
 	unit_init(&u, item, text.buf, text.len);
 	db->current_id = u.id;
@@ -2304,6 +2333,7 @@ const struct db_backend db_postgres_backend = {
 	.start = pg_start,
 	.unlock = pg_unlock,
 	.history_create = pg_history_create,
+	.guard = pg_guard,
 	.run_chunk = pg_run_chunk,
 	.run_one = pg_run_one,
 	.lock_blockers = pg_lock_blockers,

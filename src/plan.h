@@ -22,7 +22,7 @@
 struct plan_row {
 	char *id;
 	char *hash;
-	char *applied_at; /* as the server prints a timestamp */
+	char *applied_at; /* as the server prints a timestamp; NULL when not read (locking sessions) */
 };
 
 void plan_rows_free(struct plan_row *rows, size_t n);

@@ -56,6 +56,11 @@ int run_open(struct run_session *s, const struct db_backend *be,
 	return 0;
 }
 
+int run_guard(struct run_session *s, struct flux_err *err)
+{
+	return s->db ? s->be->guard(s->db, err) : 0;
+}
+
 void run_close(struct run_session *s, struct flux_err *err)
 {
 	if (s->db) {

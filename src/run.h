@@ -66,6 +66,12 @@ int run_open(struct run_session *s, const struct db_backend *be,
 	     struct flux_err *err);
 
 /*
+ * Before asking the user, with the lock held: have the server free the
+ * lock should flux vanish during the wait (the backend's guard). 0 or -1.
+ */
+int run_guard(struct run_session *s, struct flux_err *err);
+
+/*
  * Release the lock (after making the batch durable), close, free. Accepts
  * a zeroed session. An unlock failure goes into err unless it holds one.
  */

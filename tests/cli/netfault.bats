@@ -81,10 +81,12 @@ partition_slow_migration() {
 }
 
 # What the session that runs migrations has set, as "name=value" lines.
-probe_migration() {
-	write_migration 20200101_001_probe "create table probe as select name, setting from pg_settings
+PROBE_SQL="create table probe as select name, setting from pg_settings
 where name in ('tcp_keepalives_idle', 'tcp_keepalives_interval', 'tcp_keepalives_count',
 'tcp_user_timeout', 'idle_in_transaction_session_timeout');"
+FLUX_SETTINGS="idle_in_transaction_session_timeout=60000 tcp_keepalives_count=3 tcp_keepalives_idle=10 tcp_keepalives_interval=5 tcp_user_timeout=25000"
+probe_migration() {
+	write_migration 20200101_001_probe "$PROBE_SQL"
 }
 probe_settings() {
 	psql_q "select string_agg(name || '=' || setting, ' ' order by name) from probe"
@@ -94,8 +96,58 @@ probe_settings() {
 	probe_migration
 	run --separate-stderr flux apply
 	assert_status 0
-	assert_eq "$(probe_settings)" \
-		"idle_in_transaction_session_timeout=60000 tcp_keepalives_count=3 tcp_keepalives_idle=10 tcp_keepalives_interval=5 tcp_user_timeout=25000"
+	assert_eq "$(probe_settings)" "$FLUX_SETTINGS"
+}
+
+# The settings travel with the first migrations' string; a first
+# migration that runs alone (no transaction) gets them in a round trip of
+# their own before it.
+@test "the settings come before a first migration that runs alone, without a transaction" {
+	mkdir -p migrations
+	printf -- '-- flux:no-transaction\n%s\n' "$PROBE_SQL" >migrations/20200101_001_probe.sql
+	run --separate-stderr flux apply
+	assert_status 0
+	assert_eq "$(probe_settings)" "$FLUX_SETTINGS"
+}
+
+# They commit in a transaction of their own, so a first migration that
+# fails (rolled back) does not take them with it: the post-apply that
+# runs after the failure still has them.
+@test "the settings outlive a first migration that fails" {
+	write_migration 20200101_001_bad "select 1/0;"
+	write_post probe "$PROBE_SQL"
+	run --separate-stderr flux apply
+	assert_status 1
+	assert_eq "$(probe_settings)" "$FLUX_SETTINGS"
+}
+
+# While flux asks on a terminal whether to undo, it holds the lock: the
+# server must already know to end the session should flux vanish. Its
+# socket's keepalive timer (ss) runs in seconds (tcp_keepalives_idle=10),
+# not in the kernel's two hours.
+@test "asking on a terminal with the lock held: the server's keepalive is already flux's" {
+	command -v script >/dev/null || skip "script(1) not installed"
+	local cport timer i
+	write_migration 20200101_001_a "create table a (id int);"
+	write_undo 20200101_001_a "drop table a;"
+	run --separate-stderr flux apply
+	assert_status 0
+	bg_cmd ask bash -c "(sleep 4; echo n) | script -qec \"\$1 rollback 1\" /dev/null" _ \
+		"$(printf '%q' "$FLUX_BIN")"
+	for i in $(seq 1 40); do
+		cport=$(psql_q "select a.client_port from pg_stat_activity a join pg_locks l on l.pid = a.pid
+			where a.application_name = 'flux' and l.locktype = 'advisory' and l.granted limit 1")
+		[ -n "$cport" ] && break
+		sleep 0.1
+	done
+	[ -n "$cport" ] || { echo "flux never held the lock" >&2; false; }
+	sleep 0.5
+	timer=$(ss -tnoH state established "( sport = :$FLUX_TEST_PGPORT and dport = :$cport )")
+	echo "server socket: $timer" >&2
+	assert_match "$timer" "timer:\(keepalive,[0-9.]+(ms|sec)," "server socket"
+	wait "$BG_PID" || true
+	BG_PIDS=
+	assert_eq "$(history_count)" 1
 }
 
 @test "the session keeps what the user set: PGOPTIONS, the URL's options, the database's settings" {

@@ -99,6 +99,7 @@ static void test_every_hook_set(void **state)
 		assert_non_null(be->close);
 		assert_non_null(be->start);
 		assert_non_null(be->unlock);
+		assert_non_null(be->guard);
 		assert_non_null(be->history_create);
 		assert_non_null(be->run_chunk);
 		assert_non_null(be->run_one);
