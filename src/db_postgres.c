@@ -2021,12 +2021,25 @@ struct chunk_seg {
 	long chars; /* characters before the text, for error positions */
 };
 
+/* The server's clock as an integer of microseconds since 1970. */
+#define SERVER_CLOCK_US "(extract(epoch from clock_timestamp()) * 1000000)::int8"
+
+/* Milliseconds from one reading of SERVER_CLOCK_US to a later one. */
+static long elapsed_ms(long long from_us, long long to_us)
+{
+	return from_us > 0 && to_us >= from_us ? (long)((to_us - from_us + 500) / 1000) :
+						 0;
+}
+
 /*
  * A chunk of transactional migrations in one round trip: one simple-query
  * string holding, for each item,
  *
- *   begin;select 'ID' as "flux:id";<history change>;<text>
+ *   begin;select 'ID' as "flux:id", <server clock> as "flux:at";
+ *   <history change>;<text>
  *   ;commit;
+ *
+ * and at the end `select <server clock> as "flux:end"`.
  *
  * The server runs the statements in order and stops at the first error;
  * each item commits on its own, so the items before a failure stay
@@ -2040,7 +2053,10 @@ struct chunk_seg {
  * every notice of the text to the right migration. PostgreSQL parses the
  * whole string before running any of it: a syntax error anywhere comes
  * back as the first result, having run nothing (DB_CHUNK_UNPARSED).
- * The first chunk of a session also turns synchronous_commit off.
+ * The server sends its results when its buffer fills or the string ends,
+ * not as each item ends, so an item's duration is the server's clock at
+ * the next item's marker (or at the end) less its own. The first chunk
+ * of a session also turns synchronous_commit off.
  */
 static int pg_run_chunk(struct db *db, const struct db_item *items, size_t n,
 			const struct db_events *ev, size_t *ndone, struct flux_err *err)
@@ -2053,7 +2069,7 @@ static int pg_run_chunk(struct db *db, const struct db_item *items, size_t n,
 	size_t i, counted = 0, after = 0;
 	long chars = 0;
 	bool any = false, bad_history = false, more, prefixed;
-	long long t = clock_ms();
+	long long t_us = 0, end_us = 0; /* the server's clock, microseconds */
 	int rc = -1;
 
 	if (db->pooled_pid && n > 1) {
@@ -2103,7 +2119,7 @@ static int pg_run_chunk(struct db *db, const struct db_item *items, size_t n,
 	for (i = 0; i < n; i++) {
 		sb_adds(&q, "begin;select ");
 		add_literal(db, &q, items[i].m->id);
-		sb_adds(&q, " as \"flux:id\";");
+		sb_adds(&q, " as \"flux:id\", " SERVER_CLOCK_US " as \"flux:at\";");
 		add_history_op(db, &q, &items[i]);
 		if (items[i].op != DB_REPEATABLE)
 			sb_adds(&q, ";");
@@ -2121,6 +2137,7 @@ static int pg_run_chunk(struct db *db, const struct db_item *items, size_t n,
 		/* Behind a pooler the COMMIT waits for pg_check_backend. */
 		sb_adds(&q, db->pooled_pid ? "\n;" : "\n;commit;");
 	}
+	sb_adds(&q, "select " SERVER_CLOCK_US " as \"flux:end\";");
 	db->current_id = items[0].m->id;
 	if (!PQsendQuery(c, q.buf)) {
 		fail_result(db, NULL, FLUX_EXIT_MIGRATION, "cannot send the migrations",
@@ -2147,17 +2164,21 @@ static int pg_run_chunk(struct db *db, const struct db_item *items, size_t n,
 				items[cur].op != DB_REPEATABLE;
 			continue;
 		}
-		if (st == PGRES_SINGLE_TUPLE && PQnfields(res) == 1 &&
-		    !strcmp(PQfname(res, 0), "flux:id") && cur + 1 < (long)n &&
+		if (st == PGRES_SINGLE_TUPLE && PQnfields(res) == 2 &&
+		    !strcmp(PQfname(res, 0), "flux:id") &&
+		    !strcmp(PQfname(res, 1), "flux:at") && cur + 1 < (long)n &&
 		    !strcmp(PQgetvalue(res, 0, 0), items[cur + 1].m->id)) {
-			long long now = clock_ms();
+			long long at = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
 			if (cur >= 0 && ev->done)
-				ev->done(ev->arg, (size_t)cur, (long)(now - t));
+				ev->done(ev->arg, (size_t)cur, elapsed_ms(t_us, at));
 			cur++;
 			*ndone = (size_t)cur;
 			db->current_id = items[cur].m->id;
-			t = now;
+			t_us = at;
 			after = 0;
+		} else if (st == PGRES_SINGLE_TUPLE && cur == (long)n - 1 &&
+			   PQnfields(res) == 1 && !strcmp(PQfname(res, 0), "flux:end")) {
+			end_us = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 		} else if (st != PGRES_SINGLE_TUPLE) {
 			after++;
 		}
@@ -2235,7 +2256,7 @@ static int pg_run_chunk(struct db *db, const struct db_item *items, size_t n,
 			"cannot commit the migration", err)))
 		goto cleanup;
 	if (ev->done)
-		ev->done(ev->arg, (size_t)cur, (long)(clock_ms() - t));
+		ev->done(ev->arg, (size_t)cur, elapsed_ms(t_us, end_us));
 	*ndone = n;
 	rc = 0;
 cleanup:

@@ -82,6 +82,27 @@ many() {
 	assert_contains "$stderr" "sending 1 migration from 'm10' (1 read while the chunk before ran)" "stderr"
 }
 
+# The server sends a chunk's results when its buffer fills or the string
+# ends, not as each migration commits: each duration is the server's own.
+@test "batch: each migration of a chunk is logged with its own duration" {
+	write_migration m1 "select pg_sleep(0.6);"
+	write_migration m2 "select 1;"
+	write_migration m3 "select pg_sleep(0.3);"
+	run --separate-stderr flux --log-format json apply
+	assert_status 0
+	printf '%s\n' "$stderr" | python3 -c '
+import json, sys
+ms = {}
+for line in sys.stdin:
+    e = json.loads(line)
+    if e.get("event") == "applied":
+        ms[e["id"]] = e["ms"]
+assert 590 <= ms["m1"] < 1500, ms
+assert ms["m2"] < 200, ms
+assert 290 <= ms["m3"] < 1200, ms
+' || { echo "$stderr" >&2; false; }
+}
+
 @test "batch: a large migration runs in pieces in one transaction; a failure in a late piece points at its line" {
 	local i
 	write_migration m1 "create table a (id int);"
@@ -140,19 +161,22 @@ many() {
 	done
 }
 
+# The count limit puts an edge after m1000.
 @test "batch: a failure at the last migration of a chunk and at the first of the next" {
-	local k
+	local k id
 	for k in 1000 1001; do
 		reset_db
 		rm -rf migrations
 		many 1030
-		printf 'select 1/0;\n' >>"migrations/m$k.sql"
-		run --separate-stderr flux apply
+		id=m$(printf %04d "$k")
+		printf 'select 1/0;\n' >>"migrations/$id.sql"
+		run --separate-stderr flux --log-level debug apply
 		assert_status 1
+		assert_contains "$stderr" "sending 1000 migrations from 'm0001'" "stderr"
 		assert_eq "$(history_count)" $((k - 1))
 		assert_eq "$(psql_q 'select max(n) from runs')" $((k - 1))
-		assert_contains "$stderr" "migration 'm$k' failed (migrations/m$k.sql): division by zero (SQLSTATE 22012)" "stderr"
-		assert_no_relation "t_$k"
+		assert_contains "$stderr" "migration '$id' failed (migrations/$id.sql): division by zero (SQLSTATE 22012)" "stderr"
+		assert_no_relation "t_$(printf %04d "$k")"
 	done
 }
 
