@@ -127,14 +127,14 @@ probe_settings() {
 # not in the kernel's two hours.
 @test "asking on a terminal with the lock held: the server's keepalive is already flux's" {
 	command -v script >/dev/null || skip "script(1) not installed"
-	local cport timer i
+	local cport timer
 	write_migration 20200101_001_a "create table a (id int);"
 	write_undo 20200101_001_a "drop table a;"
 	run --separate-stderr flux apply
 	assert_status 0
 	bg_cmd ask bash -c "(sleep 4; echo n) | script -qec \"\$1 rollback 1\" /dev/null" _ \
 		"$(printf '%q' "$FLUX_BIN")"
-	for i in $(seq 1 40); do
+	for _ in $(seq 1 40); do
 		cport=$(psql_q "select a.client_port from pg_stat_activity a join pg_locks l on l.pid = a.pid
 			where a.application_name = 'flux' and l.locktype = 'advisory' and l.granted limit 1")
 		[ -n "$cport" ] && break
@@ -146,6 +146,7 @@ probe_settings() {
 	echo "server socket: $timer" >&2
 	assert_match "$timer" "timer:\(keepalive,[0-9.]+(ms|sec)," "server socket"
 	wait "$BG_PID" || true
+	# shellcheck disable=SC2034 # read by teardown_bg in helper.bash
 	BG_PIDS=
 	assert_eq "$(history_count)" 1
 }
