@@ -90,11 +90,14 @@ struct db {
 	int schema_exists;
 	/*
 	 * The settings that end an orphaned backend (session_sql) are still
-	 * to be sent. A locking session on a direct connection sends them with
-	 * its first migrations (pg_run_chunk's string) or before anything else
-	 * it runs (pg_guard), not at its start: a session that has nothing to
-	 * run holds the lock for two round trips and ends, and the query costs
-	 * a fresh backend about a millisecond (it reads pg_settings).
+	 * to be sent. A locking session on a direct connection sends them
+	 * before the first thing it runs (pg_guard; with the history table's
+	 * creation when there is one), not at its start: a session that has
+	 * nothing to run holds the lock for two round trips and ends, and the
+	 * query costs a fresh backend about a millisecond (it reads
+	 * pg_settings). Not at the head of a chunk's string either: that
+	 * would push the migrations out of the 1 KiB of the query that
+	 * pg_stat_activity shows.
 	 */
 	bool setup_pending;
 };
@@ -598,8 +601,9 @@ static int fail_result(struct db *db, PGresult *res, enum flux_exit code,
  * (60 s), and client_connection_check_interval (PostgreSQL 14+) stops a
  * statement still running for a client that is gone. Sent after
  * connecting rather than in the startup packet, which poolers refuse to
- * carry: before the first migration, in the same round trip
- * (setup_pending), or alone (session_setup). The join skips a setting the server does not have; a
+ * carry: with the history table's creation (one string), else alone
+ * before the first migration (setup_pending). The join skips a setting
+ * the server does not have; a
  * setting the user chose for this client, role or database (options,
  * PGOPTIONS, ALTER ROLE or DATABASE ... SET) is left alone.
  */
@@ -1329,6 +1333,31 @@ static int pg_history_exists(struct db *db, bool *exists, struct flux_err *err)
 	return 0;
 }
 
+/*
+ * One statement of the history table's creation; the pending session
+ * settings go first in the same string (one implicit transaction: they
+ * stay pending should the statement fail).
+ */
+static int run_ddl(struct db *db, const char *ddl, const char *what, struct flux_err *err)
+{
+	struct sb sql = SB_INIT;
+	bool setup = db->setup_pending;
+	PGresult *res;
+	int rc = 0;
+
+	if (setup)
+		sb_addf(&sql, "%s;", session_sql);
+	sb_adds(&sql, ddl);
+	res = PQexec(db->conn, sql.buf);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		rc = fail_result(db, res, FLUX_EXIT_REFUSED, what, err);
+	else if (setup)
+		db->setup_pending = false;
+	PQclear(res);
+	sb_release(&sql);
+	return rc;
+}
+
 static int pg_history_create(struct db *db, struct flux_err *err)
 {
 	const char *params[1] = { db->cfg->migrations_schema };
@@ -1357,8 +1386,8 @@ static int pg_history_create(struct db *db, struct flux_err *err)
 	if (!have_schema) {
 		sb_addf(&sql, "create schema if not exists %s",
 			db->cfg->migrations_schema);
-		rc = run_params(db, sql.buf, 0, NULL, NULL, FLUX_EXIT_REFUSED,
-				"cannot create the history table's schema", err);
+		rc = run_ddl(db, sql.buf, "cannot create the history table's schema",
+			     err);
 		sb_reset(&sql);
 	}
 	sb_addf(&sql,
@@ -1369,8 +1398,7 @@ static int pg_history_create(struct db *db, struct flux_err *err)
 		")",
 		db->history);
 	if (!rc)
-		rc = run_params(db, sql.buf, 0, NULL, NULL, FLUX_EXIT_REFUSED,
-				"cannot create the history table", err);
+		rc = run_ddl(db, sql.buf, "cannot create the history table", err);
 	sb_release(&sql);
 	return rc;
 }
@@ -2068,10 +2096,15 @@ static int pg_run_chunk(struct db *db, const struct db_item *items, size_t n,
 	long cur = -1, bad_item = -1;
 	size_t i, counted = 0, after = 0;
 	long chars = 0;
-	bool any = false, bad_history = false, more, prefixed;
+	bool any = false, bad_history = false, more;
 	long long t_us = 0, end_us = 0; /* the server's clock, microseconds */
 	int rc = -1;
 
+	*ndone = 0;
+	if (pg_guard(db, err)) {
+		free(seg);
+		return -1;
+	}
 	if (db->pooled_pid && n > 1) {
 		/* Behind a pooler each migration is checked before its COMMIT: one at a time. */
 		struct shifted_events sh = { ev, 0 };
@@ -2101,21 +2134,14 @@ static int pg_run_chunk(struct db *db, const struct db_item *items, size_t n,
 	for (i = 0; i < n; i++)
 		counted += db_item_size(&items[i]) + 4 * strlen(items[i].m->id) + 200 +
 			strlen(db->history);
-	sb_grow(&q, counted + sizeof(session_sql) + 64);
+	sb_grow(&q, counted + 64);
 	counted = 0;
 	/*
-	 * The session's own settings in a transaction of their own, which
-	 * commits whatever the first migration does (in its transaction they
-	 * would be rolled back with it).
+	 * In a transaction of its own, which commits whatever the first
+	 * migration does (in its transaction it would be rolled back with it).
 	 */
-	if (db->setup_pending || !db->async_commits) {
-		sb_adds(&q, "begin;");
-		if (db->setup_pending)
-			sb_addf(&q, "%s;", session_sql);
-		if (!db->async_commits)
-			sb_adds(&q, "set synchronous_commit to off;");
-		sb_adds(&q, "commit;");
-	}
+	if (!db->async_commits)
+		sb_adds(&q, "begin;set synchronous_commit to off;commit;");
 	for (i = 0; i < n; i++) {
 		sb_adds(&q, "begin;select ");
 		add_literal(db, &q, items[i].m->id);
@@ -2146,7 +2172,6 @@ static int pg_run_chunk(struct db *db, const struct db_item *items, size_t n,
 	}
 	/* Sent: whatever happens next, the session may commit asynchronously. */
 	db->async_commits = true;
-	prefixed = db->setup_pending;
 	PQsetSingleRowMode(c);
 	more = ev->idle != NULL;
 	while ((res = next_result_idle(c, ev, &more))) {
@@ -2185,9 +2210,6 @@ static int pg_run_chunk(struct db *db, const struct db_item *items, size_t n,
 		any = true;
 		PQclear(res);
 	}
-	/* A migration started: the settings' transaction before it committed. */
-	if (prefixed && cur >= 0)
-		db->setup_pending = false;
 	if (bad && !any && rejected_unparsed(db, bad)) {
 		/* Rejected unparsed: nothing ran. One item reports it itself. */
 		if (n > 1) {

@@ -99,21 +99,32 @@ probe_settings() {
 	assert_eq "$(probe_settings)" "$FLUX_SETTINGS"
 }
 
-# The settings travel with the first migrations' string; a first
-# migration that runs alone (no transaction) gets them in a round trip of
-# their own before it.
-@test "the settings come before a first migration that runs alone, without a transaction" {
+# The settings go with the history table's creation on a first run (the
+# test above), else in a round trip of their own before the first thing
+# the session runs: here the history table exists already (an apply of
+# nothing made it).
+@test "the settings come before the first migration of a later run: in a chunk, and alone without a transaction" {
 	mkdir -p migrations
-	printf -- '-- flux:no-transaction\n%s\n' "$PROBE_SQL" >migrations/20200101_001_probe.sql
+	run --separate-stderr flux apply
+	assert_status 0
+	probe_migration
+	run --separate-stderr flux apply
+	assert_status 0
+	assert_eq "$(probe_settings)" "$FLUX_SETTINGS"
+	psql_q "drop table probe"
+	printf -- '-- flux:no-transaction\n%s\n' "$PROBE_SQL" >migrations/20200101_002_probe.sql
 	run --separate-stderr flux apply
 	assert_status 0
 	assert_eq "$(probe_settings)" "$FLUX_SETTINGS"
 }
 
-# They commit in a transaction of their own, so a first migration that
-# fails (rolled back) does not take them with it: the post-apply that
-# runs after the failure still has them.
+# They commit on their own, so a first migration that fails (rolled back)
+# does not take them with it: the post-apply that runs after the failure
+# still has them.
 @test "the settings outlive a first migration that fails" {
+	mkdir -p migrations
+	run --separate-stderr flux apply
+	assert_status 0
 	write_migration 20200101_001_bad "select 1/0;"
 	write_post probe "$PROBE_SQL"
 	run --separate-stderr flux apply
