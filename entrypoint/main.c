@@ -635,6 +635,18 @@ static void write_termination_log(const struct flux_ctx *ctx, const char *cmd, i
 	sb_release(&line);
 }
 
+/* Tell the signal path where its own exits leave the termination message. */
+static void note_signal_exit(const struct flux_ctx *ctx, const char *cmd)
+{
+	const char *path = ctx->cfg.termination_log;
+	bool explicit = path && *path;
+	struct sb head = SB_INIT;
+
+	sb_addf(&head, "flux %s", cmd);
+	signals_set_note(explicit ? path : TERMINATION_DEFAULT, explicit, head.buf);
+	sb_release(&head);
+}
+
 /*
  * Pick the log format before the configuration is loaded, so that even a
  * configuration error is a JSON line when JSON was asked for. The loaded
@@ -752,6 +764,7 @@ int main(int argc, char **argv)
 		configured = true;
 		log_setup(ctx.cfg.log_level, ctx.cfg.log_format);
 		ctx.backend = db_backend_find(ctx.cfg.backend);
+		note_signal_exit(&ctx, a.cmd->name);
 	}
 	if ((a.cmd->needs & NEED_DIR) &&
 	    mdir_read(&ctx.dir, ctx.cfg.migration_directory, &ctx.err)) {

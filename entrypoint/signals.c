@@ -1,7 +1,9 @@
 #include "signals.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -17,10 +19,72 @@
 
 static volatile sig_atomic_t exit_code = 143;
 
+/*
+ * The termination message of an exit from here, prepared beforehand:
+ * the handler may only open, write and close (async-signal-safe).
+ */
+static char note_path[1024];
+static char note_head[256];
+static bool note_create;
+
+void signals_set_note(const char *path, bool create, const char *head)
+{
+	size_t len = path ? strlen(path) : 0;
+
+	note_path[0] = '\0';
+	if (!len || len >= sizeof(note_path))
+		return;
+	snprintf(note_head, sizeof(note_head), "%s", head);
+	note_create = create;
+	memcpy(note_path, path, len + 1);
+}
+
+static void put(int fd, const char *s)
+{
+	size_t len = strlen(s);
+	ssize_t w;
+
+	while (len) {
+		w = write(fd, s, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		s += w;
+		len -= (size_t)w;
+	}
+}
+
+/* Write the termination message, then exit with code. */
+static void leave(int code, const char *why)
+{
+	int fd;
+
+	if (note_path[0]) {
+		/* As write_termination_log: O_NONBLOCK, a FIFO nobody reads is no hang. */
+		fd = open(note_path,
+			  O_WRONLY | O_TRUNC | O_NOCTTY | O_NONBLOCK |
+				  (note_create ? O_CREAT : 0),
+			  0644);
+		if (fd >= 0) {
+			put(fd, note_head);
+			put(fd,
+			    code == 130 ? " failed: exit 130 (interrupted by SIGINT): " :
+					  " failed: exit 143 (interrupted by SIGTERM): ");
+			put(fd, why);
+			put(fd, "\n");
+			close(fd);
+		}
+	}
+	_exit(code);
+}
+
 static void on_deadline(int sig)
 {
 	(void)sig;
-	_exit(exit_code);
+	leave(exit_code,
+	      "the cancelled migration's rollback was not confirmed within 1.5 s; "
+	      "the server rolls back what was not committed");
 }
 
 static void on_signal(int sig)
@@ -32,7 +96,9 @@ static void on_signal(int sig)
 					(SIGNAL_DEADLINE_MS % 1000) * 1000 } };
 
 	if (db_interrupted)
-		_exit(code);
+		leave(code,
+		      "a second signal: stopped at once; the server rolls back what was "
+		      "not committed");
 	db_interrupted = sig == SIGINT ? 2 : 1;
 	exit_code = code;
 	/* setitimer is a plain system call on Linux (glibc and musl). */
@@ -42,7 +108,7 @@ static void on_signal(int sig)
 	 * and libpq may sit in a connect attempt for seconds, so leave now.
 	 */
 	if (!db_cancel_from_signal())
-		_exit(code);
+		leave(code, "no database connection was open: stopped at once");
 	errno = saved;
 }
 

@@ -14,6 +14,18 @@
 #ifndef FLUX_SIGNALS_H
 #define FLUX_SIGNALS_H
 
+#include <stdbool.h>
+
 void signals_install(void);
+
+/*
+ * Where and how the signal path reports the outcome when it ends the run
+ * itself (the deadline, a second signal, a signal while connecting): the
+ * Kubernetes termination message (main.c's write_termination_log for
+ * every other exit). path: the file (copied; NULL or too long: none);
+ * create: create it if missing (FLUX_TERMINATION_LOG was set); head: the
+ * line's start, "flux CMD" (copied, cut to fit).
+ */
+void signals_set_note(const char *path, bool create, const char *head);
 
 #endif

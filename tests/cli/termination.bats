@@ -7,7 +7,14 @@
 
 load helper
 
-teardown() { teardown_bg KILL; }
+# A backend a test stopped is continued first.
+teardown() {
+	if [ -n "${STOPPED_PID:-}" ]; then
+		kill -CONT "$STOPPED_PID" 2>/dev/null || true
+		STOPPED_PID=
+	fi
+	teardown_bg KILL
+}
 
 setup() {
 	flux_setup
@@ -95,6 +102,54 @@ select * from no_such_table;"
 	line=$(term_line)
 	assert_contains "$line" "flux apply failed: exit 143 (interrupted by SIGTERM)" "termination message"
 	assert_contains "$line" "0002_b" "termination message"
+}
+
+# The signal path ends the run itself, from the handler, when nothing
+# else can: no connection yet, the rollback unanswered after 1.5 s, or a
+# second signal. It writes the message too (prepared beforehand).
+@test "interrupted while waiting for the server: the signal path writes the message" {
+	local port
+	port=$(free_port)
+	bg_flux flux --database-url "postgresql://u:pw@127.0.0.1:$port/x" --wait-timeout 30s apply
+	sleep 0.5
+	kill -TERM "$BG_PID"
+	status=0
+	wait "$BG_PID" || status=$?
+	assert_status 143
+	assert_eq "$(term_line)" "flux apply failed: exit 143 (interrupted by SIGTERM): no database connection was open: stopped at once"
+}
+
+@test "interrupted while the backend is frozen: after 1.5 s, and at a second signal, the message says so" {
+	local bpid sig
+	write_migration 0001_a "select pg_sleep(30);"
+	for sig in TERM INT; do
+		reset_db
+		rm -f "$TERM_LOG"
+		bg_flux flux apply
+		wait_for_flux_query '%pg_sleep(30)%'
+		bpid=$(psql_q "select pid from pg_stat_activity where query like '%pg_sleep(30)%' and pid <> pg_backend_pid() limit 1")
+		kill -STOP "$bpid"
+		STOPPED_PID=$bpid
+		kill "-$sig" "$BG_PID"
+		# TERM: the deadline ends it; INT: a second INT does, at once.
+		if [ "$sig" = INT ]; then
+			sleep 0.2
+			kill -INT "$BG_PID"
+		fi
+		status=0
+		wait "$BG_PID" || status=$?
+		kill -CONT "$bpid"
+		STOPPED_PID=
+		# shellcheck disable=SC2034 # read by teardown_bg in helper.bash
+		BG_PIDS=
+		if [ "$sig" = TERM ]; then
+			assert_status 143
+			assert_contains "$(term_line)" "flux apply failed: exit 143 (interrupted by SIGTERM): the cancelled migration's rollback was not confirmed within 1.5 s" "termination message"
+		else
+			assert_status 130
+			assert_contains "$(term_line)" "flux apply failed: exit 130 (interrupted by SIGINT): a second signal: stopped at once" "termination message"
+		fi
+	done
 }
 
 @test "a file flux cannot write: a warning, the exit code unchanged" {
