@@ -23,7 +23,7 @@
 #
 # The other PostgreSQL versions: after the reliability run, the core of the
 # end-to-end suite (apply, rollback, status, validate, lock, notx,
-# durability, compat) runs with build/flux against each of
+# durability, compat, batch) runs with build/flux against each of
 # FLUX_TEST_PGVERSIONS (default "13 17"; empty skips them), each a part of
 # its own: flux-test/postgres:N from scripts/images.sh (cached), one
 # container per run published on a loopback port (tests/cli/pgcluster.sh,
@@ -74,7 +74,7 @@ rel_sections=()
 # The core of the end-to-end suite, run again against the other PostgreSQL
 # versions and with the arm64 binary.
 core_targets=()
-for f in apply rollback status validate lock notx durability compat; do
+for f in apply rollback status validate lock notx durability compat batch; do
 	core_targets+=("tests/cli/$f.bats")
 done
 if [ $# -gt 0 ]; then
