@@ -253,7 +253,7 @@ static int run_chunks(struct run_session *s, struct phase *p, size_t n,
 {
 	const struct db_item *items = p->items;
 	struct db_events ev = { p, log_done, ahead_idle };
-	size_t i = 0, len, ndone;
+	size_t i = 0, len, ndone, got;
 	size_t bad_end = 0; /* items[i..bad_end) hold the culprit of a rejected chunk */
 	long retries = 0;
 	long long t0;
@@ -279,10 +279,10 @@ static int run_chunks(struct run_session *s, struct phase *p, size_t n,
 			bad_end = 0;
 		if (bad_end && len > (bad_end - i) / 2)
 			len = (bad_end - i) / 2 ? (bad_end - i) / 2 : 1;
+		got = ahead_attach(&p->ahead, i, len, true);
 		log_debug("chunk",
 			  "sending %zu migration%s from '%s' (%zu read while the chunk before ran)",
-			  len, len == 1 ? "" : "s", items[i].m->id,
-			  ahead_attach(&p->ahead, i, len, true));
+			  len, len == 1 ? "" : "s", items[i].m->id, got);
 		ahead_plan(&p->ahead, i + len, n);
 		rc = s->be->run_chunk(s->db, items + i, len, &ev, &ndone, err);
 		ahead_attach(&p->ahead, i, len, false);
