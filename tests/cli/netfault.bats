@@ -88,15 +88,25 @@ FLUX_SETTINGS="idle_in_transaction_session_timeout=60000 tcp_keepalives_count=3 
 probe_migration() {
 	write_migration 20200101_001_probe "$PROBE_SQL"
 }
+# apply_probe: apply (exit 0); the probe holds flux's settings.
+apply_probe() {
+	run --separate-stderr flux apply
+	assert_status 0
+	assert_eq "$(probe_settings)" "$FLUX_SETTINGS"
+}
+# history_table_first: an apply of nothing, which creates the history table.
+history_table_first() {
+	mkdir -p migrations
+	run --separate-stderr flux apply
+	assert_status 0
+}
 probe_settings() {
 	psql_q "select string_agg(name || '=' || setting, ' ' order by name) from probe"
 }
 
 @test "the session sets what ends an orphaned backend: keepalives, tcp_user_timeout, idle-in-transaction timeout" {
 	probe_migration
-	run --separate-stderr flux apply
-	assert_status 0
-	assert_eq "$(probe_settings)" "$FLUX_SETTINGS"
+	apply_probe
 }
 
 # The settings go with the history table's creation on a first run (the
@@ -104,27 +114,19 @@ probe_settings() {
 # the session runs: here the history table exists already (an apply of
 # nothing made it).
 @test "the settings come before the first migration of a later run: in a chunk, and alone without a transaction" {
-	mkdir -p migrations
-	run --separate-stderr flux apply
-	assert_status 0
+	history_table_first
 	probe_migration
-	run --separate-stderr flux apply
-	assert_status 0
-	assert_eq "$(probe_settings)" "$FLUX_SETTINGS"
+	apply_probe
 	psql_q "drop table probe"
 	printf -- '-- flux:no-transaction\n%s\n' "$PROBE_SQL" >migrations/20200101_002_probe.sql
-	run --separate-stderr flux apply
-	assert_status 0
-	assert_eq "$(probe_settings)" "$FLUX_SETTINGS"
+	apply_probe
 }
 
 # They commit on their own, so a first migration that fails (rolled back)
 # does not take them with it: the post-apply that runs after the failure
 # still has them.
 @test "the settings outlive a first migration that fails" {
-	mkdir -p migrations
-	run --separate-stderr flux apply
-	assert_status 0
+	history_table_first
 	write_migration 20200101_001_bad "select 1/0;"
 	write_post probe "$PROBE_SQL"
 	run --separate-stderr flux apply
