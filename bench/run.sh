@@ -43,7 +43,7 @@
 #   BENCH_PEERS  0 leaves the peer tools out even when they are found
 #                (default 1; 0 with BENCH_QUICK=1)
 #   BENCH_DATA   where the cluster's data lives (default /dev/shm when it
-#                is a writable tmpfs, else TMPDIR; see DATA_DIR below)
+#                is a writable tmpfs with 2 GiB free, else TMPDIR; see DATA_DIR)
 #   TMPDIR       where the migrations live (default /tmp)
 #
 # Only 127.0.0.1 is ever contacted. The cluster, the proxy and the temporary
@@ -73,9 +73,13 @@ PROXY_BIN=${BENCH_PROXY:-build/bench/latency-proxy}
 # files: 575 to 907 ms on /tmp, 5 ms on /dev/shm), and each migration here
 # creates one: the disk, not the client, then decides every figure.
 # BENCH_DATA=DIR puts the cluster there instead (e.g. a real disk's figures).
+# A /dev/shm with less than 2 GiB free (a container's is 64 MiB by
+# default) is passed over: the cluster and its WAL would not fit.
+shm_free_kb=$(df -Pk /dev/shm 2>/dev/null | awk 'NR == 2 { print $4 }')
 if [ -n "${BENCH_DATA:-}" ]; then
 	DATA_DIR=$BENCH_DATA
-elif [ -d /dev/shm ] && [ -w /dev/shm ] && [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ]; then
+elif [ -d /dev/shm ] && [ -w /dev/shm ] && [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] &&
+	[ "${shm_free_kb:-0}" -ge 2097152 ]; then
 	DATA_DIR=/dev/shm
 else
 	DATA_DIR=${TMPDIR:-/tmp}
