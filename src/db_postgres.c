@@ -603,9 +603,9 @@ static int fail_result(struct db *db, PGresult *res, enum flux_exit code,
  * connecting rather than in the startup packet, which poolers refuse to
  * carry: with the history table's creation (one string), else alone
  * before the first migration (setup_pending). The join skips a setting
- * the server does not have; a
- * setting the user chose for this client, role or database (options,
- * PGOPTIONS, ALTER ROLE or DATABASE ... SET) is left alone.
+ * the server does not have; a setting the user chose for this client,
+ * role or database (options, PGOPTIONS, ALTER ROLE or DATABASE ... SET)
+ * is left alone.
  */
 static const char session_sql[] =
 	"select count(pg_catalog.set_config(s.name, d.setting, false)) "
@@ -1934,7 +1934,7 @@ static int pg_run_big(struct db *db, const struct db_item *item,
 	int rc = -1;
 
 	*ndone = 0;
-	if (pg_guard(db, err) || mdir_load(item->m, item->op == DB_UNDO, &text, err))
+	if (mdir_load(item->m, item->op == DB_UNDO, &text, err))
 		return -1;
 	if (split_sql(text.buf, text.len, &r, &split_err)) {
 		err_release(&split_err);
@@ -2052,6 +2052,18 @@ struct chunk_seg {
 /* The server's clock as an integer of microseconds since 1970. */
 #define SERVER_CLOCK_US "(extract(epoch from clock_timestamp()) * 1000000)::int8"
 
+/* flux's own SQL in a chunk's string (pg_run_chunk). */
+#define CHUNK_SYNC_OFF "begin;set synchronous_commit to off;commit;"
+#define CHUNK_END "select " SERVER_CLOCK_US " as \"flux:end\";"
+#define ITEM_BEGIN "begin;select "
+#define ITEM_MARKER " as \"flux:id\", " SERVER_CLOCK_US " as \"flux:at\";"
+#define ITEM_COMMIT "\n;commit;"
+/*
+ * At most, an item's history change (its fixed words and the hash; the id
+ * and the table's name counted apart) and SET LOCAL lock_timeout.
+ */
+#define ITEM_CHANGE_MAX 160
+
 /* Milliseconds from one reading of SERVER_CLOCK_US to a later one. */
 static long elapsed_ms(long long from_us, long long to_us)
 {
@@ -2132,20 +2144,21 @@ static int pg_run_chunk(struct db *db, const struct db_item *items, size_t n,
 	*ndone = 0;
 	/* One allocation of the right size: no doubling copies of a large text. */
 	for (i = 0; i < n; i++)
-		counted += db_item_size(&items[i]) + 4 * strlen(items[i].m->id) + 200 +
-			strlen(db->history);
-	sb_grow(&q, counted + 64);
+		counted += db_item_size(&items[i]) + 4 * strlen(items[i].m->id) +
+			strlen(db->history) + sizeof(ITEM_BEGIN) + sizeof(ITEM_MARKER) +
+			ITEM_CHANGE_MAX + sizeof(ITEM_COMMIT);
+	sb_grow(&q, counted + sizeof(CHUNK_SYNC_OFF) + sizeof(CHUNK_END));
 	counted = 0;
 	/*
 	 * In a transaction of its own, which commits whatever the first
 	 * migration does (in its transaction it would be rolled back with it).
 	 */
 	if (!db->async_commits)
-		sb_adds(&q, "begin;set synchronous_commit to off;commit;");
+		sb_adds(&q, CHUNK_SYNC_OFF);
 	for (i = 0; i < n; i++) {
-		sb_adds(&q, "begin;select ");
+		sb_adds(&q, ITEM_BEGIN);
 		add_literal(db, &q, items[i].m->id);
-		sb_adds(&q, " as \"flux:id\", " SERVER_CLOCK_US " as \"flux:at\";");
+		sb_adds(&q, ITEM_MARKER);
 		add_history_op(db, &q, &items[i]);
 		if (items[i].op != DB_REPEATABLE)
 			sb_adds(&q, ";");
@@ -2161,9 +2174,9 @@ static int pg_run_chunk(struct db *db, const struct db_item *items, size_t n,
 		counted = seg[i].off;
 		seg[i].chars = chars;
 		/* Behind a pooler the COMMIT waits for pg_check_backend. */
-		sb_adds(&q, db->pooled_pid ? "\n;" : "\n;commit;");
+		sb_adds(&q, db->pooled_pid ? "\n;" : ITEM_COMMIT);
 	}
-	sb_adds(&q, "select " SERVER_CLOCK_US " as \"flux:end\";");
+	sb_adds(&q, CHUNK_END);
 	db->current_id = items[0].m->id;
 	if (!PQsendQuery(c, q.buf)) {
 		fail_result(db, NULL, FLUX_EXIT_MIGRATION, "cannot send the migrations",
@@ -2249,12 +2262,7 @@ static int pg_run_chunk(struct db *db, const struct db_item *items, size_t n,
 		} else {
 			struct run_unit u;
 			size_t k = (size_t)(it - items);
-			memset(&u, 0, sizeof(u));
-			u.id = it->m->id;
-			u.path = item_path(it);
-			u.text = q.buf + seg[k].off;
-			u.len = seg[k].len;
-			u.stmt_len = u.len;
+			unit_init(&u, it, q.buf + seg[k].off, seg[k].len);
 			u.pos_shift = seg[k].chars;
 			fail_migration(db, bad, &u, err);
 		}
