@@ -545,17 +545,24 @@ static const char *exit_meaning(int rc)
  * its meaning, the migration and the first line of the error (messages
  * are redacted where they are made, so no password reaches this line).
  */
+/* "flux CMD failed: exit N (meaning)", the start of a failure's line. */
+static void failure_head(struct sb *out, const char *cmd, int rc)
+{
+	sb_addf(out, "flux%s%s failed: exit %d (%s)", cmd ? " " : "", cmd ? cmd : "", rc,
+		exit_meaning(rc));
+}
+
 static void termination_line(const struct flux_ctx *ctx, const char *cmd, int rc,
 			     struct sb *out)
 {
 	const struct flux_err *err = &ctx->err;
 	size_t i, len;
 
-	sb_addf(out, "flux%s%s", cmd ? " " : "", cmd ? cmd : "");
 	if (!rc) {
-		sb_addf(out, ": %s", ctx->outcome ? ctx->outcome : "succeeded");
+		sb_addf(out, "flux%s%s: %s", cmd ? " " : "", cmd ? cmd : "",
+			ctx->outcome ? ctx->outcome : "succeeded");
 	} else {
-		sb_addf(out, " failed: exit %d (%s)", rc, exit_meaning(rc));
+		failure_head(out, cmd, rc);
 		if (err->msg && err->id) {
 			struct sb quoted = SB_INIT;
 
@@ -635,16 +642,22 @@ static void write_termination_log(const struct flux_ctx *ctx, const char *cmd, i
 	sb_release(&line);
 }
 
-/* Tell the signal path where its own exits leave the termination message. */
+/*
+ * Tell the signal path where its own exits leave the termination message,
+ * and how such a line starts for SIGTERM and SIGINT.
+ */
 static void note_signal_exit(const struct flux_ctx *ctx, const char *cmd)
 {
 	const char *path = ctx->cfg.termination_log;
 	bool explicit = path && *path;
-	struct sb head = SB_INIT;
+	struct sb term = SB_INIT, intr = SB_INIT;
 
-	sb_addf(&head, "flux %s", cmd);
-	signals_set_note(explicit ? path : TERMINATION_DEFAULT, explicit, head.buf);
-	sb_release(&head);
+	failure_head(&term, cmd, FLUX_EXIT_SIGTERM);
+	failure_head(&intr, cmd, FLUX_EXIT_SIGINT);
+	signals_set_note(explicit ? path : TERMINATION_DEFAULT, explicit, term.buf,
+			 intr.buf);
+	sb_release(&term);
+	sb_release(&intr);
 }
 
 /*

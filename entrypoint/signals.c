@@ -24,17 +24,19 @@ static volatile sig_atomic_t exit_code = 143;
  * the handler may only open, write and close (async-signal-safe).
  */
 static char note_path[1024];
-static char note_head[256];
+static char note_term[256], note_int[256];
 static bool note_create;
 
-void signals_set_note(const char *path, bool create, const char *head)
+void signals_set_note(const char *path, bool create, const char *term_head,
+		      const char *int_head)
 {
 	size_t len = path ? strlen(path) : 0;
 
 	note_path[0] = '\0';
 	if (!len || len >= sizeof(note_path))
 		return;
-	snprintf(note_head, sizeof(note_head), "%s", head);
+	snprintf(note_term, sizeof(note_term), "%s", term_head);
+	snprintf(note_int, sizeof(note_int), "%s", int_head);
 	note_create = create;
 	memcpy(note_path, path, len + 1);
 }
@@ -67,10 +69,8 @@ static void leave(int code, const char *why)
 				  (note_create ? O_CREAT : 0),
 			  0644);
 		if (fd >= 0) {
-			put(fd, note_head);
-			put(fd,
-			    code == 130 ? " failed: exit 130 (interrupted by SIGINT): " :
-					  " failed: exit 143 (interrupted by SIGTERM): ");
+			put(fd, code == 130 ? note_int : note_term);
+			put(fd, ": ");
 			put(fd, why);
 			put(fd, "\n");
 			close(fd);

@@ -23,9 +23,11 @@ void signals_install(void);
  * itself (the deadline, a second signal, a signal while connecting): the
  * Kubernetes termination message (main.c's write_termination_log for
  * every other exit). path: the file (copied; NULL or too long: none);
- * create: create it if missing (FLUX_TERMINATION_LOG was set); head: the
- * line's start, "flux CMD" (copied, cut to fit).
+ * create: create it if missing (FLUX_TERMINATION_LOG was set);
+ * term_head, int_head: the line's start for SIGTERM and SIGINT, "flux
+ * CMD failed: exit 143 (interrupted by SIGTERM)" (copied, cut to fit).
  */
-void signals_set_note(const char *path, bool create, const char *head);
+void signals_set_note(const char *path, bool create, const char *term_head,
+		      const char *int_head);
 
 #endif
