@@ -349,10 +349,15 @@ bg_cmd() {
 	BG_PIDS="${BG_PIDS:-} $BG_PID"
 }
 
-# teardown_bg SIGNAL: send SIGNAL to every BG_PIDS process still running,
-# reap them, then release_lock.
+# teardown_bg SIGNAL: continue the server backend a test stopped
+# (STOPPED_PID), send SIGNAL to every BG_PIDS process still running, reap
+# them, then release_lock.
 teardown_bg() {
 	local p
+	if [ -n "${STOPPED_PID:-}" ]; then
+		kill -CONT "$STOPPED_PID" 2>/dev/null || true
+		STOPPED_PID=
+	fi
 	for p in ${BG_PIDS:-}; do
 		kill -"$1" "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true

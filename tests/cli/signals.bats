@@ -8,12 +8,8 @@ load netfault_helper
 
 # SIGKILL: a flux that a test left running may ignore its first SIGTERM
 # (it cancels and waits) or swallow the cancel; teardown must not wait.
-# A backend a test stopped is continued first, and dropped packets flow.
+# Dropped packets flow again first (teardown_bg continues a stopped backend).
 teardown() {
-	if [ -n "${STOPPED_PID:-}" ]; then
-		kill -CONT "$STOPPED_PID" 2>/dev/null || true
-		STOPPED_PID=
-	fi
 	nf_undrop_all
 	teardown_bg KILL
 }
@@ -247,6 +243,7 @@ assert_nothing_recorded_beyond_first() {
 	assert_status 143
 	[ $(($(now_ms) - t0)) -lt 1000 ] || { echo "exited $(($(now_ms) - t0)) ms after the first SIGTERM" >&2; false; }
 	kill -CONT "$bpid"
+	# shellcheck disable=SC2034 # read by teardown_bg in helper.bash
 	STOPPED_PID=
 	nf_undrop_all
 	assert_nothing_recorded_beyond_first 30

@@ -7,14 +7,7 @@
 
 load helper
 
-# A backend a test stopped is continued first.
-teardown() {
-	if [ -n "${STOPPED_PID:-}" ]; then
-		kill -CONT "$STOPPED_PID" 2>/dev/null || true
-		STOPPED_PID=
-	fi
-	teardown_bg KILL
-}
+teardown() { teardown_bg KILL; }
 
 setup() {
 	flux_setup
@@ -139,6 +132,7 @@ select * from no_such_table;"
 		status=0
 		wait "$BG_PID" || status=$?
 		kill -CONT "$bpid"
+		# shellcheck disable=SC2034 # read by teardown_bg in helper.bash
 		STOPPED_PID=
 		# shellcheck disable=SC2034 # read by teardown_bg in helper.bash
 		BG_PIDS=
